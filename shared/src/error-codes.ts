@@ -1,0 +1,54 @@
+/** Stable machine codes of the HTTP error shape `{statusCode, code, error, message}` (DESIGN §7). */
+export const ErrorCode = {
+  VALIDATION: 'VALIDATION',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  INSUFFICIENT_STOCK: 'INSUFFICIENT_STOCK',
+  CONFLICT: 'CONFLICT',
+  DUPLICATE_SKU: 'DUPLICATE_SKU',
+  IDEMPOTENCY_MISMATCH: 'IDEMPOTENCY_MISMATCH',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  RATE_LIMITED: 'RATE_LIMITED',
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  DEPENDENCY_UNAVAILABLE: 'DEPENDENCY_UNAVAILABLE',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  VALIDATION: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  INSUFFICIENT_STOCK: 409,
+  CONFLICT: 409,
+  DUPLICATE_SKU: 409,
+  IDEMPOTENCY_MISMATCH: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  STORE_UNAVAILABLE: 503,
+  DEPENDENCY_UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+/** A typed domain error; each service's error handler maps it to `{statusCode, code, error, message}`. */
+export class DomainError extends Error {
+  readonly statusCode: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+    this.statusCode = ERROR_STATUS[code];
+  }
+}
+
+export const ErrorResponseSchemaProps = {
+  statusCode: { type: 'integer' },
+  code: { type: 'string' },
+  error: { type: 'string' },
+  message: { type: 'string' },
+} as const;

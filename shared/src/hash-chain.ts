@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import type { StockEvent, UnchainedEvent } from './events';
+
+/** prevHash of a store's first event. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** RFC 8785 canonical JSON of the event without its own hash, so any node computes the same bytes. */
+export function canonicalEvent(event: UnchainedEvent & { prevHash: string }): string {
+  const { hash: _ignored, ...rest } = event as StockEvent;
+  const text = canonicalize(rest);
+  if (text === undefined) throw new Error('event cannot be canonicalized');
+  return text;
+}
+
+export function eventHash(event: UnchainedEvent & { prevHash: string }): string {
+  return createHash('sha256').update(event.prevHash).update('\n').update(canonicalEvent(event)).digest('hex');
+}
+
+export function chainEvent(event: UnchainedEvent, prevHash: string): StockEvent {
+  const withPrev = { ...event, prevHash };
+  return { ...withPrev, hash: eventHash(withPrev) };
+}
+
+export type ChainBreak = { seq: number; reason: 'hash-mismatch' | 'prev-hash-mismatch' | 'seq-gap' };
+
+/**
+ * Verifies a run of consecutive events of one store. `prevHash`/`prevSeq` describe the event before
+ * the first one (GENESIS_HASH / 0 at the start of the chain). Returns the first break, or null.
+ */
+export function verifyChain(events: readonly StockEvent[], prevHash = GENESIS_HASH, prevSeq = 0): ChainBreak | null {
+  let expectedPrev = prevHash;
+  let expectedSeq = prevSeq + 1;
+  for (const event of events) {
+    if (event.seq !== expectedSeq) return { seq: event.seq, reason: 'seq-gap' };
+    if (event.prevHash !== expectedPrev) return { seq: event.seq, reason: 'prev-hash-mismatch' };
+    if (eventHash(event) !== event.hash) return { seq: event.seq, reason: 'hash-mismatch' };
+    expectedPrev = event.hash;
+    expectedSeq += 1;
+  }
+  return null;
+}

@@ -1,0 +1,24 @@
+/**
+ * Subject, stream and bucket names (DESIGN §4). `prefix` namespaces a whole deployment so tests (and
+ * staging next to production on one NATS) never share a stream; production uses the empty prefix.
+ */
+export function natsNames(prefix = '') {
+  const p = prefix ? `${prefix}.` : '';
+  const s = prefix ? `${prefix.replace(/[^A-Za-z0-9_-]/g, '_')}_` : '';
+  return {
+    eventsStream: `${s}INV_EVENTS`,
+    eventsWildcard: `${p}inv.events.>`,
+    eventsSubject: (storeId: string) => `${p}inv.events.${storeId}`,
+    commandsStream: `${s}INV_COMMANDS`,
+    commandsWildcard: `${p}inv.commands.>`,
+    commandsSubject: (storeId: string) => `${p}inv.commands.${storeId}`,
+    commandsDurable: (storeId: string) => `store-${storeId}`,
+    catalogBucket: `${s}INV_CATALOG`,
+    alertsSubject: (storeId: string) => `${p}inv.alerts.${storeId}`,
+    reserveSubject: (storeId: string) => `${p}inv.rpc.${storeId}.reserve`,
+    resendSubject: (storeId: string) => `${p}inv.rpc.${storeId}.resend`,
+    stateSubject: (storeId: string) => `${p}inv.rpc.${storeId}.state`,
+    centralDurable: 'central-apply',
+  };
+}
+export type NatsNames = ReturnType<typeof natsNames>;
