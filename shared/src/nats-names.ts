@@ -14,6 +14,9 @@ export function natsNames(prefix = '') {
     commandsSubject: (storeId: string) => `${p}inv.commands.${storeId}`,
     commandsDurable: (storeId: string) => `store-${storeId}`,
     catalogBucket: `${s}INV_CATALOG`,
+    /** Core NATS (not JetStream): a store's periodic liveness + outbox depth, so central knows last contact. */
+    heartbeatSubject: (storeId: string) => `${p}inv.heartbeat.${storeId}`,
+    heartbeatWildcard: `${p}inv.heartbeat.*`,
     alertsSubject: (storeId: string) => `${p}inv.alerts.${storeId}`,
     reserveSubject: (storeId: string) => `${p}inv.rpc.${storeId}.reserve`,
     resendSubject: (storeId: string) => `${p}inv.rpc.${storeId}.resend`,

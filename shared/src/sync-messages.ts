@@ -18,3 +18,14 @@ export const StoreStateReplySchema = Type.Object({
   ),
 });
 export type StoreStateReply = Static<typeof StoreStateReplySchema>;
+
+/** Store → central over core NATS every few seconds (and on reconnect). */
+export const HeartbeatSchema = Type.Object({
+  storeId: Type.String(),
+  sentAt: Type.String(),
+  lastSeq: Type.Integer(),
+  lastPublishedSeq: Type.Integer(),
+  pending: Type.Integer(),
+  oldestPendingAgeMs: Type.Integer(),
+});
+export type Heartbeat = Static<typeof HeartbeatSchema>;

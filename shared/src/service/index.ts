@@ -1,0 +1,5 @@
+export * from './auth';
+export * from './config-loader';
+export * from './error-handler';
+export * from './observability';
+export * from './run-server';
