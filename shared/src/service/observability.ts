@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
@@ -63,3 +63,14 @@ export const loggerOptions = (level: string) => ({
     censor: '[redacted]',
   },
 });
+
+/** Fastify options both services share: our one-line request log instead of Fastify's two, drain on close. */
+export function serverOptions(opts: { logLevel: string; bodyLimit: number; logger?: boolean }): FastifyServerOptions {
+  return {
+    logger: opts.logger === false ? false : loggerOptions(opts.logLevel),
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: opts.bodyLimit,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  };
+}

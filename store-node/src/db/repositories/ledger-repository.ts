@@ -1,0 +1,137 @@
+import { chainEvent, type EventType, GENESIS_HASH, newId, type StockEvent } from '@stocksync/shared';
+import { and, asc, desc, eq, gte, lte, sql } from 'drizzle-orm';
+import type { StoreDb } from '../db-plugin';
+import { ledger, outbox, stock } from '../schema';
+import type { Snapshotting } from '../write-queue';
+
+export type StockState = { onHand: number; reserved: number; version: number };
+export type StockChange = {
+  type: EventType;
+  sku: string;
+  delta: number;
+  reservedDelta: number;
+  ref?: string | undefined;
+  reason?: string | undefined;
+};
+
+type ChainHead = { seq: number; hash: string };
+
+/**
+ * Appends stock changes: stock row (version + 1), ledger row and outbox row in the caller's
+ * transaction, with the per-store gapless seq and hash chain kept in memory (restored by the
+ * write queue when a job rolls back).
+ */
+export function createLedgerRepository(db: StoreDb, storeId: string, now: () => number) {
+  const last = db.select({ seq: ledger.seq, hash: ledger.hash }).from(ledger).orderBy(desc(ledger.seq)).limit(1).get();
+  let head: ChainHead = { seq: last?.seq ?? 0, hash: last?.hash ?? GENESIS_HASH };
+
+  const updateStock = db
+    .update(stock)
+    .set({
+      onHand: sql`${sql.placeholder('onHand')}`,
+      reserved: sql`${sql.placeholder('reserved')}`,
+      version: sql`${sql.placeholder('version')}`,
+      updatedAt: sql`${sql.placeholder('updatedAt')}`,
+    })
+    .where(eq(stock.sku, sql.placeholder('sku')))
+    .prepare();
+  const insertLedger = db
+    .insert(ledger)
+    .values({
+      seq: sql.placeholder('seq'),
+      eventId: sql.placeholder('id'),
+      type: sql.placeholder('type'),
+      sku: sql.placeholder('sku'),
+      delta: sql.placeholder('delta'),
+      reservedDelta: sql.placeholder('reservedDelta'),
+      onHand: sql.placeholder('onHand'),
+      reserved: sql.placeholder('reserved'),
+      version: sql.placeholder('version'),
+      occurredAt: sql.placeholder('occurredAt'),
+      ref: sql.placeholder('ref'),
+      reason: sql.placeholder('reason'),
+      prevHash: sql.placeholder('prevHash'),
+      hash: sql.placeholder('hash'),
+    })
+    .prepare();
+  const insertOutbox = db
+    .insert(outbox)
+    .values({
+      seq: sql.placeholder('seq'),
+      eventId: sql.placeholder('eventId'),
+      payload: sql.placeholder('payload'),
+      createdAtMs: sql.placeholder('createdAtMs'),
+    })
+    .prepare();
+
+  const chain: Snapshotting = {
+    snapshot: () => head,
+    restore: (state) => {
+      head = state as ChainHead;
+    },
+  };
+
+  function append(change: StockChange, current: StockState): StockEvent {
+    const onHand = current.onHand + change.delta;
+    const reserved = current.reserved + change.reservedDelta;
+    if (onHand < 0 || reserved < 0) throw new Error(`invariant: ${change.sku} would reach onHand=${onHand}`);
+    const ms = now();
+    const event = chainEvent(
+      {
+        id: newId(),
+        schema: 1,
+        storeId,
+        seq: head.seq + 1,
+        type: change.type,
+        sku: change.sku,
+        delta: change.delta,
+        reservedDelta: change.reservedDelta,
+        onHand,
+        reserved,
+        version: current.version + 1,
+        occurredAt: new Date(ms).toISOString(),
+        ...(change.ref !== undefined ? { ref: change.ref } : {}),
+        ...(change.reason !== undefined ? { reason: change.reason } : {}),
+      },
+      head.hash,
+    );
+    updateStock.run({ sku: event.sku, onHand, reserved, version: event.version, updatedAt: event.occurredAt });
+    insertLedger.run({ ...event, ref: event.ref ?? null, reason: event.reason ?? null });
+    insertOutbox.run({ seq: event.seq, eventId: event.id, payload: JSON.stringify(event), createdAtMs: ms });
+    head = { seq: event.seq, hash: event.hash };
+    return event;
+  }
+
+  const rangeQuery = db
+    .select()
+    .from(ledger)
+    .where(and(gte(ledger.seq, sql.placeholder('from')), lte(ledger.seq, sql.placeholder('to'))))
+    .orderBy(asc(ledger.seq))
+    .limit(sql.placeholder('limit'))
+    .prepare();
+
+  /** Events from the ledger (the outbox may be pruned), for gap repair and verification. */
+  function range(fromSeq: number, toSeq = Number.MAX_SAFE_INTEGER, limit = 1000): StockEvent[] {
+    return rangeQuery.all({ from: fromSeq, to: toSeq, limit }).map((row) => ({
+      id: row.eventId,
+      schema: 1,
+      storeId,
+      seq: row.seq,
+      type: row.type as EventType,
+      sku: row.sku,
+      delta: row.delta,
+      reservedDelta: row.reservedDelta,
+      onHand: row.onHand,
+      reserved: row.reserved,
+      version: row.version,
+      occurredAt: row.occurredAt,
+      ...(row.ref !== null ? { ref: row.ref } : {}),
+      ...(row.reason !== null ? { reason: row.reason } : {}),
+      prevHash: row.prevHash,
+      hash: row.hash,
+    }));
+  }
+
+  return { chain, append, range, lastSeq: () => head.seq };
+}
+export type LedgerRepository = ReturnType<typeof createLedgerRepository>;

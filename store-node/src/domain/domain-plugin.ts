@@ -1,0 +1,124 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { createDiscrepancyRepository } from '../db/repositories/discrepancy-repository';
+import { createIdempotencyRepository } from '../db/repositories/idempotency-repository';
+import { createLedgerRepository } from '../db/repositories/ledger-repository';
+import { createOutboxRepository } from '../db/repositories/outbox-repository';
+import { createProductRepository } from '../db/repositories/product-repository';
+import { createReservationRepository } from '../db/repositories/reservation-repository';
+import { createStockRepository } from '../db/repositories/stock-repository';
+import { WriteQueue } from '../db/write-queue';
+import { type Clock, systemClock } from './clock';
+import { createIdempotencyService } from './idempotency-service';
+import { createInventoryService } from './inventory-service';
+import { createReservationService } from './reservation-service';
+
+function createDomain(app: FastifyInstance, clock: Clock) {
+  const now = () => clock.now();
+  const repos = {
+    products: createProductRepository(app.db),
+    stock: createStockRepository(app.db),
+    ledger: createLedgerRepository(app.db, app.config.STORE_ID, now),
+    reservations: createReservationRepository(app.db),
+    idempotency: createIdempotencyRepository(app.db),
+    discrepancies: createDiscrepancyRepository(app.db),
+    outbox: createOutboxRepository(app.db),
+  };
+  return {
+    repos,
+    inventory: createInventoryService({ ...repos, now }),
+    reservations: createReservationService({ ...repos, now }),
+    idempotency: createIdempotencyService(repos.idempotency, now),
+  };
+}
+type Domain = ReturnType<typeof createDomain>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    clock: Clock;
+    writes: WriteQueue;
+    repos: Domain['repos'];
+    inventory: Domain['inventory'];
+    reservations: Domain['reservations'];
+    idempotency: Domain['idempotency'];
+    storeMetrics: { salesTotal: Counter; saleLinesTotal: Counter };
+  }
+}
+
+export type DomainOptions = { clock?: Clock | undefined };
+
+/** Repositories and services over the store's SQLite, the group-commit queue and the background sweeps. */
+export const domainPlugin = fp<DomainOptions>(
+  async (app: FastifyInstance, opts) => {
+    const clock = opts.clock ?? systemClock;
+    const domain = createDomain(app, clock);
+    const batchSize = new Histogram({
+      name: 'store_write_batch_size',
+      help: 'Writes sharing one group commit',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers: [app.metrics],
+    });
+    const commitSeconds = new Histogram({
+      name: 'store_write_batch_seconds',
+      help: 'Time to run and commit one group of writes',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers: [app.metrics],
+    });
+    const writes = new WriteQueue(app.sqlite, domain.repos.ledger.chain, {
+      maxBatch: app.config.WRITE_BATCH_MAX,
+      onFlush: ({ batchSize: size, commitMs }) => {
+        batchSize.observe(size);
+        commitSeconds.observe(commitMs / 1000);
+      },
+    });
+    const salesTotal = new Counter({ name: 'store_sales_total', help: 'Sales recorded', registers: [app.metrics] });
+    const saleLinesTotal = new Counter({
+      name: 'store_sale_lines_total',
+      help: 'Sale lines',
+      registers: [app.metrics],
+    });
+    new Gauge({
+      name: 'store_outbox_pending',
+      help: 'Events not yet acknowledged by JetStream',
+      registers: [app.metrics],
+      collect() {
+        this.set(domain.repos.outbox.stats(clock.now()).pending);
+      },
+    });
+    new Gauge({
+      name: 'store_ledger_last_seq',
+      help: 'Last ledger seq',
+      registers: [app.metrics],
+      collect() {
+        this.set(domain.repos.ledger.lastSeq());
+      },
+    });
+
+    app.decorate('clock', clock);
+    app.decorate('writes', writes);
+    app.decorate('repos', domain.repos);
+    app.decorate('inventory', domain.inventory);
+    app.decorate('reservations', domain.reservations);
+    app.decorate('idempotency', domain.idempotency);
+    app.decorate('storeMetrics', { salesTotal, saleLinesTotal });
+
+    const sweep = async () => {
+      try {
+        while ((await writes.submit(() => domain.reservations.expireDue(500))) === 500) {}
+        const ttlMs = app.config.IDEMPOTENCY_TTL_HOURS * 3_600_000;
+        await writes.submit(() => domain.repos.idempotency.pruneOlderThan(clock.now() - ttlMs));
+      } catch (err) {
+        app.log.error({ err }, 'reservation sweep failed');
+      }
+    };
+    const timer = setInterval(sweep, app.config.RESERVATION_SWEEP_MS);
+    timer.unref();
+    app.addHook('onReady', sweep);
+    app.addHook('onClose', async () => {
+      clearInterval(timer);
+      writes.drain();
+    });
+  },
+  { name: 'domain', dependencies: ['config', 'db', 'observability'] },
+);

@@ -1,0 +1,29 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { errors } from '../route-schemas';
+
+const SyncView = Type.Object({
+  storeId: Type.String(),
+  online: Type.Boolean({ description: 'connected to NATS right now' }),
+  pending: Type.Integer({ description: 'events in the outbox not yet acknowledged by JetStream' }),
+  lastSeq: Type.Integer(),
+  lastPublishedSeq: Type.Integer(),
+  oldestPendingAgeMs: Type.Integer(),
+  lastPublishedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/sync', { schema: { tags: ['ops'], response: { 200: SyncView, ...errors() } } }, async () => {
+    const stats = app.repos.outbox.stats(app.clock.now());
+    const link = app.syncLink.status();
+    return {
+      storeId: app.config.STORE_ID,
+      online: link.online,
+      pending: stats.pending,
+      lastSeq: app.repos.ledger.lastSeq(),
+      lastPublishedSeq: stats.lastPublishedSeq,
+      oldestPendingAgeMs: stats.oldestPendingAgeMs,
+      lastPublishedAt: link.lastPublishedAt,
+    };
+  });
+};

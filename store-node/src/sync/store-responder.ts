@@ -1,0 +1,121 @@
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  compileValidator,
+  type Heartbeat,
+  type NatsNames,
+  ResendRequestSchema,
+  type StoreStateReply,
+} from '@stocksync/shared';
+import type { FastifyBaseLogger } from 'fastify';
+import type { StoreDb } from '../db/db-plugin';
+import type { LedgerRepository } from '../db/repositories/ledger-repository';
+import type { OutboxRepository } from '../db/repositories/outbox-repository';
+import { stock } from '../db/schema';
+
+const resendRequest = compileValidator(ResendRequestSchema);
+const RESEND_CHUNK = 1_000;
+
+type Deps = {
+  db: StoreDb;
+  ledger: LedgerRepository;
+  outbox: OutboxRepository;
+  names: NatsNames;
+  storeId: string;
+  log: FastifyBaseLogger;
+  now: () => number;
+};
+
+/**
+ * Answers central over core NATS: gap repair ("publish again from seq N", served from the ledger,
+ * which keeps every event even after the outbox is pruned) and reconciliation (current state).
+ */
+export function startStoreResponder(nc: NatsConnection, deps: Deps) {
+  const { names, storeId, log } = deps;
+  let resending = false;
+
+  async function republish(fromSeq: number, toSeq: number): Promise<number> {
+    const js = jetstream(nc);
+    const subject = names.eventsSubject(storeId);
+    let count = 0;
+    for (let from = fromSeq; from <= toSeq; from += RESEND_CHUNK) {
+      const events = deps.ledger.range(from, Math.min(toSeq, from + RESEND_CHUNK - 1), RESEND_CHUNK);
+      if (events.length === 0) break;
+      // A fresh msgID: the original may be past JetStream's dedup window; central dedups by event id.
+      const stamp = deps.now();
+      await Promise.all(
+        events.map((e) =>
+          js.publish(subject, JSON.stringify(e), { msgID: `${e.id}:resend:${stamp}`, timeout: 10_000 }),
+        ),
+      );
+      count += events.length;
+    }
+    return count;
+  }
+
+  const resendSub = nc.subscribe(names.resendSubject(storeId), {
+    callback: (err, msg) => {
+      if (err) return;
+      let request: { fromSeq: number; toSeq?: number | undefined };
+      try {
+        request = resendRequest.parse(msg.json());
+      } catch (error) {
+        msg.respond(JSON.stringify({ error: (error as Error).message }));
+        return;
+      }
+      const lastSeq = deps.ledger.lastSeq();
+      const toSeq = Math.min(request.toSeq ?? lastSeq, lastSeq);
+      if (resending || request.fromSeq > toSeq) {
+        msg.respond(JSON.stringify({ republished: 0, lastSeq }));
+        return;
+      }
+      resending = true;
+      msg.respond(JSON.stringify({ republished: toSeq - request.fromSeq + 1, lastSeq }));
+      republish(request.fromSeq, toSeq)
+        .then((count) => log.info({ fromSeq: request.fromSeq, toSeq, count }, 'resent events for gap repair'))
+        .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'resend failed'))
+        .finally(() => {
+          resending = false;
+        });
+    },
+  });
+
+  const stateSub = nc.subscribe(names.stateSubject(storeId), {
+    callback: (err, msg) => {
+      if (err) return;
+      const reply: StoreStateReply = {
+        lastSeq: deps.ledger.lastSeq(),
+        stock: deps.db
+          .select({ sku: stock.sku, onHand: stock.onHand, reserved: stock.reserved, version: stock.version })
+          .from(stock)
+          .all(),
+      };
+      msg.respond(JSON.stringify(reply));
+    },
+  });
+
+  const heartbeat = () => {
+    const stats = deps.outbox.stats(deps.now());
+    const beat: Heartbeat = {
+      storeId,
+      sentAt: new Date(deps.now()).toISOString(),
+      lastSeq: deps.ledger.lastSeq(),
+      lastPublishedSeq: stats.lastPublishedSeq,
+      pending: stats.pending,
+      oldestPendingAgeMs: stats.oldestPendingAgeMs,
+    };
+    if (!nc.isClosed()) nc.publish(names.heartbeatSubject(storeId), JSON.stringify(beat));
+  };
+  heartbeat();
+  const timer = setInterval(heartbeat, 5_000);
+  timer.unref();
+
+  return {
+    heartbeat,
+    stop() {
+      clearInterval(timer);
+      resendSub.unsubscribe();
+      stateSub.unsubscribe();
+    },
+  };
+}
