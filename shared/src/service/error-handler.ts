@@ -54,6 +54,14 @@ export const errorHandlerPlugin = fp(
       }
       return reply.status(status).send({ statusCode: status, code, error: httpError(status), message: error.message });
     });
+    // POST /x/:id/confirm carries no body; a client that still sends `content-type: application/json`
+    // should not get a 400 for it. Anything non-empty goes through Fastify's own (proto-safe) parser.
+    const jsonParser = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      if (body === '') return done(null, undefined);
+      return jsonParser(request, body.toString(), done);
+    });
     app.setNotFoundHandler((request, reply) => {
       reply.status(404).send({
         statusCode: 404,

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildStoreApp } from '../../src/app';
 import { loadStoreConfig, type StoreConfig } from '../../src/config/config';
 import type { Clock } from '../../src/domain/clock';
@@ -13,7 +13,7 @@ export type TestStore = {
   config: StoreConfig;
   dataDir: string;
   /** app.inject with the store token already set. */
-  request: (opts: InjectOptions) => ReturnType<FastifyInstance['inject']>;
+  request: (opts: InjectOptions) => Promise<LightMyRequestResponse>;
   close: () => Promise<void>;
 };
 
