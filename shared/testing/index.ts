@@ -1,0 +1,2 @@
+export * from './jetstream-reader';
+export * from './nats-server';
