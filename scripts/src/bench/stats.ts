@@ -62,9 +62,9 @@ export class Samples {
   }
 }
 
-/** Milliseconds since an arbitrary origin, sub-microsecond resolution. */
+/** Monotonic milliseconds with sub-microsecond resolution. */
 export function nowMs(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
+  return performance.now();
 }
 
 /** Runs `op` back to back until `durationMs` has passed; returns the completed count and elapsed time. */

@@ -1,0 +1,75 @@
+/** The raw limits of DESIGN §9 as report sections; each also stores its result in `ctx.raw` for later sections. */
+import {
+  measureJetStreamLatency,
+  measureNoopFastify,
+  measurePgBatchedInsert,
+  measureRedisLock,
+  measureSqliteFull,
+} from './raw-limits';
+import type { BenchSection } from './report';
+
+const noopFastify: BenchSection = {
+  name: 'Raw: no-op Fastify route',
+  async run(ctx) {
+    const r = await measureNoopFastify(ctx.load);
+    ctx.raw.noopFastify = r;
+    const what = 'validated no-op POST';
+    return [
+      { figure: `${what}, throughput`, value: r.reqPerSec, unit: 'req/s' },
+      { figure: `${what}, p50`, value: r.p50Ms, unit: 'ms' },
+      { figure: `${what}, p99`, value: r.p99Ms, unit: 'ms' },
+    ];
+  },
+};
+
+const sqlite: BenchSection = {
+  name: 'Raw: SQLite 3-statement transaction (WAL)',
+  async run(ctx) {
+    const r = measureSqliteFull();
+    ctx.raw.sqlite = r;
+    return [
+      { figure: 'synchronous FULL, 1 per commit', value: r.fullTxPerSec, unit: 'tx/s' },
+      { figure: 'synchronous FULL, 50 per commit', value: r.full50OpsPerSec, unit: 'ops/s' },
+      { figure: 'synchronous NORMAL, 1 per commit', value: r.normalTxPerSec, unit: 'tx/s' },
+    ];
+  },
+};
+
+const jetStream: BenchSection = {
+  name: 'Raw: JetStream publish → consume',
+  async run(ctx) {
+    const r = await measureJetStreamLatency({ natsUrl: ctx.natsUrl });
+    ctx.raw.jetstream = r;
+    const what = `durable pull consumer, ${r.messages} msgs at 1k/s`;
+    return [
+      { figure: `${what}, p50`, value: r.p50Ms, unit: 'ms' },
+      { figure: `${what}, p99`, value: r.p99Ms, unit: 'ms' },
+    ];
+  },
+};
+
+const postgres: BenchSection = {
+  name: 'Raw: PostgreSQL insert',
+  async run(ctx) {
+    const r = await measurePgBatchedInsert({ databaseUrl: ctx.databaseUrl });
+    ctx.raw.pg = r;
+    return [
+      { figure: '1 row per commit', value: r.singleCommitsPerSec, unit: 'commits/s' },
+      { figure: `${r.batchSize} rows per commit`, value: r.batchedRowsPerSec, unit: 'rows/s' },
+    ];
+  },
+};
+
+const redisLock: BenchSection = {
+  name: 'Raw: Redis lock + unlock (redlock, uncontended)',
+  async run(ctx) {
+    const r = await measureRedisLock({ redisUrl: ctx.redisUrl });
+    ctx.raw.redisLock = r;
+    return [
+      { figure: 'p50', value: r.p50Ms, unit: 'ms' },
+      { figure: 'p99', value: r.p99Ms, unit: 'ms' },
+    ];
+  },
+};
+
+export const rawLimitSections: BenchSection[] = [noopFastify, sqlite, jetStream, postgres, redisLock];

@@ -1,0 +1,153 @@
+import { cpus, release, totalmem, type } from 'node:os';
+import type {
+  JetStreamLatencyResult,
+  NoopFastifyResult,
+  PgBatchedInsertResult,
+  RedisLockResult,
+  SqliteResult,
+} from './raw-limits';
+
+/** One figure of the report; `rawLimit` is in the same unit as `value`, measured in the same run. */
+export interface Row {
+  figure: string;
+  value: number;
+  unit: string;
+  rawLimit?: number;
+  rawLimitLabel?: string;
+  /** The DESIGN §9 target, as text (e.g. "≥ 5,000 sales/s"). */
+  target?: string;
+}
+
+/** Raw limits measured so far in this run; raw-limit sections fill it, later sections read it. */
+export interface RawLimits {
+  noopFastify?: NoopFastifyResult;
+  sqlite?: SqliteResult;
+  jetstream?: JetStreamLatencyResult;
+  pg?: PgBatchedInsertResult;
+  redisLock?: RedisLockResult;
+}
+
+export interface LoadSettings {
+  connections: number;
+  pipelining: number;
+  durationSec: number;
+  warmupSec: number;
+}
+
+export interface BenchContext {
+  natsUrl: string;
+  redisUrl: string;
+  databaseUrl: string;
+  /** Load-generator settings shared by the no-op route and every HTTP figure compared with it. */
+  load: LoadSettings;
+  raw: RawLimits;
+  /** A progress line on stderr, so stdout keeps only the report. */
+  progress(message: string): void;
+}
+
+export interface BenchSection {
+  name: string;
+  run(ctx: BenchContext): Promise<Row[]>;
+}
+
+export interface SectionOutcome {
+  name: string;
+  rows: Row[];
+  elapsedMs: number;
+  error?: string;
+}
+
+export interface MachineInfo {
+  date: string;
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+}
+
+export function machineInfo(): MachineInfo {
+  const cpuList = cpus();
+  return {
+    date: new Date().toISOString(),
+    cpu: cpuList[0]?.model.trim() ?? 'unknown',
+    cores: cpuList.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    os: `${type()} ${release()}`,
+    node: process.version,
+  };
+}
+
+/** Three significant digits below 100, whole numbers with thousands separators above. */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
+  return String(Number(value.toPrecision(3)));
+}
+
+function formatRow(row: Row): string[] {
+  const value = `${formatNumber(row.value)} ${row.unit}`;
+  const hasLimit = row.rawLimit !== undefined;
+  const rawLimit = hasLimit
+    ? `${formatNumber(row.rawLimit ?? 0)} ${row.unit}${row.rawLimitLabel ? ` (${row.rawLimitLabel})` : ''}`
+    : '';
+  const ratio = hasLimit && row.rawLimit ? `${formatNumber(row.value / row.rawLimit)}×` : '';
+  return [row.figure, value, rawLimit, ratio, row.target ?? ''];
+}
+
+type Align = 'left' | 'right';
+
+const COLUMNS: { title: string; align: Align }[] = [
+  { title: 'figure', align: 'left' },
+  { title: 'value', align: 'right' },
+  { title: 'raw limit (same run)', align: 'left' },
+  { title: 'ratio', align: 'right' },
+  { title: 'target', align: 'left' },
+];
+
+/** A Markdown table padded the way Biome formats Markdown, so `npm run lint` accepts the written report. */
+export function renderTable(outcomes: SectionOutcome[]): string {
+  const body: string[][] = [];
+  for (const outcome of outcomes) {
+    body.push([`**${outcome.name}**`, '', '', '', '']);
+    if (outcome.error) body.push([`failed: ${outcome.error}`, '', '', '', '']);
+    for (const row of outcome.rows) body.push(formatRow(row));
+  }
+  const cells = [COLUMNS.map((c) => c.title), ...body].map((r) => r.map(escapeCell));
+  const widths = COLUMNS.map((_, i) => Math.max(3, ...cells.map((r) => textWidth(r[i] ?? ''))));
+  const line = (r: string[]) => `| ${r.map((cell, i) => pad(cell, widths[i] ?? 3, COLUMNS[i]?.align)).join(' | ')} |`;
+  const rule = `| ${widths.map((w, i) => (COLUMNS[i]?.align === 'right' ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  const [header = [], ...rest] = cells;
+  return [line(header), rule, ...rest.map(line)].join('\n');
+}
+
+function textWidth(text: string): number {
+  return [...text].length;
+}
+
+function pad(text: string, width: number, align: Align = 'left'): string {
+  const fill = ' '.repeat(Math.max(0, width - textWidth(text)));
+  return align === 'right' ? fill + text : text + fill;
+}
+
+function escapeCell(text: string): string {
+  return text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+}
+
+export function renderMarkdown(outcomes: SectionOutcome[], machine: MachineInfo, load: LoadSettings): string {
+  return [
+    '# Benchmarks',
+    '',
+    'Written by `npm run bench` (scripts/src/bench/bench.ts); do not edit by hand. Each figure sits next to',
+    'the raw limit of the part underneath, measured in the same run on the same machine (DESIGN §9).',
+    '',
+    `- date: ${machine.date}`,
+    `- machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}`,
+    `- node: ${machine.node}`,
+    `- HTTP load: autocannon in a second process, ${load.connections} connections, pipelining ${load.pipelining},` +
+      ` ${load.durationSec} s after ${load.warmupSec} s warm-up`,
+    '',
+    renderTable(outcomes),
+    '',
+  ].join('\n');
+}

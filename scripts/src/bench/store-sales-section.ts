@@ -1,0 +1,130 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { natsNames } from '@stocksync/shared';
+import { seedStore } from '../../../store-node/src/seed-store';
+import { runAutocannon } from './load-generator';
+import type { BenchSection, Row } from './report';
+
+const SERVER = fileURLToPath(new URL('../../../store-node/src/server.ts', import.meta.url));
+const TOKEN = 'bench-store-token';
+const SKU_COUNT = 1_000;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function startStore(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error('store node exited during start-up');
+    if (
+      await fetch(`${url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { child, url };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error('store node did not become healthy');
+}
+
+/** Multi-line sales over 1,000 SKUs: each request sells 1–3 lines, all or nothing. */
+function saleBodies(): string[] {
+  return Array.from({ length: 997 }, (_, i) => {
+    const lines = Array.from({ length: 1 + (i % 3) }, (_, j) => ({
+      sku: `B-${(i * 7 + j * 131) % SKU_COUNT}`,
+      qty: 1,
+    }));
+    return JSON.stringify({ lines });
+  });
+}
+
+/**
+ * DESIGN §9: POS sale on a store node over HTTP, durable (synchronous=FULL, group commit), with its
+ * outbox publisher running against NATS as in a real store.
+ */
+export const storeSalesSection: BenchSection = {
+  name: 'Store node: POS sales over HTTP (durable)',
+  async run(ctx) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'stocksync-bench-store-'));
+    const prefix = `bench${randomBytes(3).toString('hex')}`;
+    const products = Array.from({ length: SKU_COUNT }, (_, i) => ({
+      sku: `B-${i}`,
+      name: `Bench ${i}`,
+      price: '1.00',
+    }));
+    ctx.progress(`seeding ${SKU_COUNT} SKUs`);
+    await seedStore({ dataDir, storeId: 'bench', products, openingStock: () => 10_000_000 });
+    const { child, url } = await startStore({
+      STORE_ID: 'bench',
+      STORE_TOKEN: TOKEN,
+      DATA_DIR: dataDir,
+      NATS_URL: ctx.natsUrl,
+      NATS_PREFIX: prefix,
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      const common = {
+        url: `${url}/sales`,
+        method: 'POST' as const,
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        bodies: saleBodies(),
+      };
+      ctx.progress(`max throughput, ${ctx.load.connections} connections`);
+      const max = await runAutocannon({ ...common, ...ctx.load });
+      ctx.progress('latency at a fixed 5,000 sales/s');
+      const fixed = await runAutocannon({ ...common, ...ctx.load, overallRate: 5_000 });
+      const noop = ctx.raw.noopFastify?.reqPerSec;
+      const full = ctx.raw.sqlite?.fullTxPerSec;
+      const rows: Row[] = [
+        {
+          figure: `sales/s, ${ctx.load.connections} connections (errors ${max.errors + max.non2xx})`,
+          value: max.reqPerSec,
+          unit: 'sales/s',
+          ...(noop ? { rawLimit: noop, rawLimitLabel: 'no-op Fastify route' } : {}),
+          target: '≥ 5,000; aim ≥ 0.25× no-op route',
+        },
+        {
+          figure: 'sales/s vs unbatched SQLite FULL',
+          value: max.reqPerSec,
+          unit: 'sales/s',
+          ...(full ? { rawLimit: full, rawLimitLabel: 'SQLite FULL 1 tx/commit' } : {}),
+          target: 'aim ≥ 1.5× (group commit)',
+        },
+        { figure: 'p50 at max throughput', value: max.p50Ms, unit: 'ms' },
+        { figure: 'p99 at max throughput', value: max.p99Ms, unit: 'ms' },
+        { figure: `achieved at fixed 5,000/s target rate`, value: fixed.reqPerSec, unit: 'sales/s' },
+        { figure: 'p50 at 5,000 sales/s', value: fixed.p50Ms, unit: 'ms' },
+        { figure: 'p99 at 5,000 sales/s', value: fixed.p99Ms, unit: 'ms', target: '≤ 10 ms' },
+        { figure: 'p99.9 at 5,000 sales/s', value: fixed.p999Ms, unit: 'ms' },
+      ];
+      return rows;
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dataDir, { recursive: true, force: true });
+      const nc = await connect({ servers: ctx.natsUrl });
+      await (await jetstreamManager(nc)).streams.delete(natsNames(prefix).eventsStream).catch(() => undefined);
+      await nc.close();
+    }
+  },
+};
