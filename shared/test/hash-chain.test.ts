@@ -1,5 +1,14 @@
+import canonicalize from 'canonicalize';
 import { describe, expect, it } from 'vitest';
-import { chainEvent, GENESIS_HASH, newId, parseStockEvent, type StockEvent, verifyChain } from '../src/index';
+import {
+  canonicalEvent,
+  chainEvent,
+  GENESIS_HASH,
+  newId,
+  parseStockEvent,
+  type StockEvent,
+  verifyChain,
+} from '../src/index';
 
 function chain(count: number): StockEvent[] {
   const events: StockEvent[] = [];
@@ -55,5 +64,20 @@ describe('hash chain', () => {
     expect(() => parseStockEvent({ ...event, extra: 1 })).toThrow();
     expect(() => parseStockEvent({ ...event, occurredAt: 'yesterday' })).toThrow();
     expect(() => parseStockEvent({ ...event, type: 'stock.stolen' })).toThrow();
+  });
+});
+
+describe('canonical form', () => {
+  it('equals RFC 8785 canonicalization for every envelope shape, escapes included', () => {
+    const [base] = chain(1);
+    const variants = [
+      base!,
+      { ...base!, ref: 'PO-"77"\\n\u00e9\u2028', reason: 'count \ud83d\udce6 <ok>' },
+      { ...base!, delta: -1_000_000, onHand: 0, reserved: 2 ** 40 },
+    ];
+    for (const event of variants) {
+      const { hash: _hash, ...rest } = event;
+      expect(canonicalEvent(event)).toBe(canonicalize(rest));
+    }
   });
 });

@@ -36,8 +36,6 @@ CREATE TABLE `ledger` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `ledger_event_id_unique` ON `ledger` (`event_id`);--> statement-breakpoint
-CREATE INDEX `ledger_sku_seq` ON `ledger` (`sku`,`seq`);--> statement-breakpoint
-CREATE INDEX `ledger_ref` ON `ledger` (`ref`);--> statement-breakpoint
 CREATE TABLE `outbox` (
 	`seq` integer PRIMARY KEY NOT NULL,
 	`event_id` text NOT NULL,

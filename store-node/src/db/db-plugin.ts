@@ -9,7 +9,7 @@ import fp from 'fastify-plugin';
 import { startCheckpointer } from './checkpointer';
 import * as schema from './schema';
 
-export type StoreDb = BetterSQLite3Database<typeof schema>;
+export type StoreDb = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
 declare module 'fastify' {
   interface FastifyInstance {

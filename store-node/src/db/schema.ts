@@ -46,7 +46,8 @@ export const ledger = sqliteTable(
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
   },
-  (t) => [index('ledger_sku_seq').on(t.sku, t.seq), index('ledger_ref').on(t.ref)],
+  // No secondary indexes but the event id: every index is another B-tree page dirtied per event
+  // in the POS commit; history by SKU or ref is read at central, not on the store's hot path.
 );
 
 /** Transactional outbox: the exact JSON published to JetStream. The partial index keeps draining O(pending). */

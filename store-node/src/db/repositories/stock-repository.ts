@@ -12,6 +12,7 @@ export type StockView = {
   low: boolean;
 };
 export type StockRow = StockView & { active: boolean };
+type StockRowRaw = { sku: string; onHand: number; reserved: number; version: number; minStock: number; active: number };
 
 const minStockExpr = sql<number>`coalesce(${stock.minStock}, ${products.defaultMinStock})`;
 const columns = {
@@ -37,18 +38,17 @@ function toView(row: { sku: string; onHand: number; reserved: number; version: n
 }
 
 export function createStockRepository(db: StoreDb) {
-  const bySku = db
-    .select(columns)
-    .from(stock)
-    .innerJoin(products, eq(products.sku, stock.sku))
-    .where(eq(stock.sku, sql.placeholder('sku')))
-    .prepare();
+  // Read for every line of every POS write: a plain prepared statement (see ledger-repository).
+  const bySku = db.$client.prepare<[string], StockRowRaw>(
+    `SELECT s.sku, s.on_hand AS onHand, s.reserved, s.version, coalesce(s.min_stock, p.default_min_stock) AS minStock,
+            p.active FROM stock s JOIN products p ON p.sku = s.sku WHERE s.sku = ?`,
+  );
 
   return {
     /** The SKU's stock with its product's active flag, or undefined if the store never heard of it. */
     find(sku: string): StockRow | undefined {
-      const row = bySku.get({ sku });
-      return row ? { ...toView(row), active: row.active } : undefined;
+      const row = bySku.get(sku);
+      return row ? { ...toView(row), active: row.active === 1 } : undefined;
     },
 
     list(filter: {
