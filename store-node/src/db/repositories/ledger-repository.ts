@@ -1,5 +1,5 @@
 import { chainEvent, type EventType, GENESIS_HASH, newId, type StockEvent } from '@stocksync/shared';
-import { and, asc, desc, eq, gte, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, gte, lte, sql } from 'drizzle-orm';
 import type { StoreDb } from '../db-plugin';
 import { ledger } from '../schema';
 import type { Snapshotting } from '../write-queue';
