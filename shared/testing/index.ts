@@ -1,2 +1,3 @@
 export * from './jetstream-reader';
 export * from './nats-server';
+export * from './service-process';

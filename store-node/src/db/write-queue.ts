@@ -1,25 +1,47 @@
+import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 
 type Job = { run: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void };
+type Committed<S> = { settle: () => void; fail: (error: unknown) => void; head: S };
 
-export interface Snapshotting {
-  snapshot(): unknown;
-  restore(state: unknown): void;
+export interface Snapshotting<S> {
+  snapshot(): S;
+  restore(state: S): void;
 }
 
 export type WriteQueueStats = { batchSize: number; commitMs: number };
 
+export type WriteQueueOptions = {
+  maxBatch: number;
+  /**
+   * Path of the database's WAL file when acknowledgements must wait for it to be on disk. The
+   * connection then runs with synchronous=NORMAL and the queue fsyncs the WAL itself, off the event
+   * loop, one fsync in flight covering every transaction committed since the last one.
+   */
+  walFile?: string | undefined;
+  onFlush?: (stats: WriteQueueStats) => void;
+  /** An fsync failed: the kernel may have dropped the pages, so the process must not go on. */
+  onFatal?: (error: unknown) => void;
+};
+
 /**
- * Group commit. Writes submitted in the same turn of the event loop share one SQLite transaction
- * and one fsync, yet each stays all-or-nothing on its own: it runs inside a SAVEPOINT that is rolled
- * back if it throws. In-memory state that jobs advance (the ledger's seq and hash) is snapshotted
- * with each savepoint so a rolled-back job leaves no gap. A job must be synchronous (better-sqlite3):
- * it never awaits, so nothing can interleave with it.
+ * Group commit. Writes submitted in the same turn of the event loop share one SQLite transaction,
+ * yet each stays all-or-nothing on its own: it runs inside a SAVEPOINT that is rolled back if it
+ * throws. In-memory state that jobs advance (the ledger's seq and hash) is snapshotted with each
+ * savepoint so a rolled-back job leaves no gap. A job must be synchronous (better-sqlite3): it never
+ * awaits, so nothing can interleave with it.
+ *
+ * Durability is pipelined: a batch's successful writes are answered only after the WAL holding their
+ * commit is fsynced, but the event loop does not wait for the disk: it runs the next batch's SQL
+ * while the fsync of the previous ones is in flight on libuv's thread pool.
  */
-export class WriteQueue {
+export class WriteQueue<S = unknown> {
   private pending: Job[] = [];
-  private readonly commitListeners: Array<() => void> = [];
   private scheduled = false;
+  private readonly durableListeners: Array<(head: S) => void> = [];
+  private awaitingSync: Array<Committed<S>> = [];
+  private syncInFlight = false;
+  private walFd: number | undefined;
   private readonly begin;
   private readonly commit;
   private readonly rollback;
@@ -29,8 +51,8 @@ export class WriteQueue {
 
   constructor(
     private readonly sqlite: Database.Database,
-    private readonly state: Snapshotting,
-    private readonly opts: { maxBatch: number; onFlush?: (stats: WriteQueueStats) => void },
+    private readonly state: Snapshotting<S>,
+    private readonly opts: WriteQueueOptions,
   ) {
     this.begin = sqlite.prepare('BEGIN IMMEDIATE');
     this.commit = sqlite.prepare('COMMIT');
@@ -51,14 +73,21 @@ export class WriteQueue {
     });
   }
 
-  /** Runs queued jobs now (used at shutdown so nothing accepted is left behind). */
-  drain(): void {
-    while (this.pending.length > 0) this.flushOnce();
+  /**
+   * Called with the state head (e.g. the ledger's last seq) up to which everything is durable; the
+   * outbox publisher never publishes past it, so central never sees an event a power cut could undo.
+   */
+  onDurable(listener: (head: S) => void): void {
+    this.durableListeners.push(listener);
   }
 
-  /** Called after every successful commit (the outbox publisher wakes on it). */
-  onCommit(listener: () => void): void {
-    this.commitListeners.push(listener);
+  /** Runs and syncs whatever is queued, synchronously (at shutdown, so nothing accepted is left behind). */
+  drain(): void {
+    while (this.pending.length > 0) this.flushOnce();
+    if (this.awaitingSync.length > 0 && this.opts.walFile) fsyncSync(this.wal());
+    this.settle(this.awaitingSync.splice(0));
+    if (this.walFd !== undefined) closeSync(this.walFd);
+    this.walFd = undefined;
   }
 
   get depth(): number {
@@ -79,7 +108,8 @@ export class WriteQueue {
     if (batch.length === 0) return;
     const started = performance.now();
     const before = this.state.snapshot();
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    const succeeded: Array<{ job: Job; value: unknown }> = [];
+    const failed: Array<{ job: Job; error: unknown }> = [];
     try {
       this.begin.run();
       for (const job of batch) {
@@ -88,28 +118,66 @@ export class WriteQueue {
         try {
           const value = job.run();
           this.release.run();
-          outcomes.push({ ok: true, value });
+          succeeded.push({ job, value });
         } catch (error) {
           this.rollbackTo.run();
           this.release.run();
           this.state.restore(mark);
-          outcomes.push({ ok: false, error });
+          failed.push({ job, error });
         }
       }
       this.commit.run();
     } catch (error) {
-      // The commit itself failed (disk full, I/O error): nothing of the batch is durable.
+      // The commit itself failed (disk full, I/O error): nothing of the batch is written.
       if (this.sqlite.inTransaction) this.rollback.run();
       this.state.restore(before);
       for (const job of batch) job.reject(error);
       return;
     }
     this.opts.onFlush?.({ batchSize: batch.length, commitMs: performance.now() - started });
-    for (const listener of this.commitListeners) listener();
-    batch.forEach((job, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) job.resolve(outcome.value);
-      else job.reject(outcome.error);
+    // A refused write changed nothing, so its answer need not wait for the disk.
+    for (const { job, error } of failed) job.reject(error);
+    const committed: Committed<S> = {
+      head: this.state.snapshot(),
+      settle: () => {
+        for (const { job, value } of succeeded) job.resolve(value);
+      },
+      fail: (error) => {
+        for (const { job } of succeeded) job.reject(error);
+      },
+    };
+    if (!this.opts.walFile) {
+      this.settle([committed]);
+      return;
+    }
+    this.awaitingSync.push(committed);
+    this.syncWal();
+  }
+
+  private wal(): number {
+    this.walFd ??= openSync(this.opts.walFile!, 'r');
+    return this.walFd;
+  }
+
+  private syncWal(): void {
+    if (this.syncInFlight || this.awaitingSync.length === 0) return;
+    const group = this.awaitingSync.splice(0);
+    this.syncInFlight = true;
+    fsync(this.wal(), (error) => {
+      this.syncInFlight = false;
+      if (error) {
+        for (const committed of group) committed.fail(error);
+        this.opts.onFatal?.(error);
+        return;
+      }
+      this.settle(group);
+      this.syncWal();
     });
+  }
+
+  private settle(group: Array<Committed<S>>): void {
+    for (const committed of group) committed.settle();
+    const last = group.at(-1);
+    if (last) for (const listener of this.durableListeners) listener(last.head);
   }
 }

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { createDiscrepancyRepository } from '../db/repositories/discrepancy-repository';
 import { createIdempotencyRepository } from '../db/repositories/idempotency-repository';
-import { createLedgerRepository } from '../db/repositories/ledger-repository';
+import { type ChainHead, createLedgerRepository } from '../db/repositories/ledger-repository';
 import { createOutboxRepository } from '../db/repositories/outbox-repository';
 import { createProductRepository } from '../db/repositories/product-repository';
 import { createReservationRepository } from '../db/repositories/reservation-repository';
@@ -37,7 +37,7 @@ type Domain = ReturnType<typeof createDomain>;
 declare module 'fastify' {
   interface FastifyInstance {
     clock: Clock;
-    writes: WriteQueue;
+    writes: WriteQueue<ChainHead>;
     repos: Domain['repos'];
     inventory: Domain['inventory'];
     reservations: Domain['reservations'];
@@ -67,6 +67,13 @@ export const domainPlugin = fp<DomainOptions>(
     });
     const writes = new WriteQueue(app.sqlite, domain.repos.ledger.chain, {
       maxBatch: app.config.WRITE_BATCH_MAX,
+      walFile: app.walFileToSync,
+      onFatal: (err) => {
+        app.log.fatal({ err }, 'fsync of the WAL failed; stopping so SQLite recovers from what is on disk');
+        setImmediate(() => {
+          throw err;
+        });
+      },
       onFlush: ({ batchSize: size, commitMs }) => {
         batchSize.observe(size);
         commitSeconds.observe(commitMs / 1000);

@@ -2,6 +2,7 @@ import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jets
 import type { NatsConnection } from '@nats-io/transport-node';
 import { eventsStreamConfig, type NatsNames } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
+import type { ChainHead } from '../db/repositories/ledger-repository';
 import type { OutboxRepository } from '../db/repositories/outbox-repository';
 import type { WriteQueue } from '../db/write-queue';
 import type { NatsLink } from './nats-link';
@@ -21,21 +22,30 @@ export class OutboxPublisher {
   private streamReady = false;
   private running: Promise<void> | undefined;
   lastPublishedAt: string | null = null;
+  private durableSeq: number;
 
   constructor(
     private readonly deps: {
       link: NatsLink;
       outbox: OutboxRepository;
-      writes: WriteQueue;
+      writes: WriteQueue<ChainHead>;
+      /** Last seq known to be on disk at start-up. */
+      durableSeq: number;
       names: NatsNames;
       storeId: string;
       log: FastifyBaseLogger;
       now: () => number;
       batchMax?: number;
     },
-  ) {}
+  ) {
+    this.durableSeq = deps.durableSeq;
+    deps.writes.onDurable((head) => {
+      this.durableSeq = head.seq;
+      this.wake?.();
+    });
+  }
 
-  /** Something was committed: publish now rather than at the next idle tick. */
+  /** Publish now rather than at the next idle tick. */
   notify(): void {
     this.wake?.();
   }
@@ -98,7 +108,7 @@ export class OutboxPublisher {
 
   private async publishBatch(nc: NatsConnection): Promise<number> {
     await this.ensureStream(nc);
-    const rows = this.deps.outbox.nextBatch(this.deps.batchMax ?? 1_000);
+    const rows = this.deps.outbox.nextBatch(this.deps.batchMax ?? 1_000, this.durableSeq);
     if (rows.length === 0) return 0;
     const js: JetStreamClient = jetstream(nc);
     const subject = this.deps.names.eventsSubject(this.deps.storeId);

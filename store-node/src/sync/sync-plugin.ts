@@ -35,8 +35,8 @@ export const syncPlugin = fp(
       storeId,
       log: app.log,
       now,
+      durableSeq: app.repos.ledger.lastSeq(),
     });
-    app.writes.onCommit(() => publisher.notify());
     let responder: ReturnType<typeof startStoreResponder> | undefined;
     link.onConnect((nc) => {
       responder = startStoreResponder(nc, {

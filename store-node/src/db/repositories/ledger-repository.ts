@@ -14,7 +14,7 @@ export type StockChange = {
   reason?: string | undefined;
 };
 
-type ChainHead = { seq: number; hash: string };
+export type ChainHead = { seq: number; hash: string };
 
 /**
  * Appends stock changes: stock row (version + 1), ledger row and outbox row in the caller's
@@ -37,10 +37,10 @@ export function createLedgerRepository(db: StoreDb, storeId: string, now: () => 
   );
   const insertOutbox = sqlite.prepare('INSERT INTO outbox (seq, event_id, payload, created_at_ms) VALUES (?, ?, ?, ?)');
 
-  const chain: Snapshotting = {
+  const chain: Snapshotting<ChainHead> = {
     snapshot: () => head,
     restore: (state) => {
-      head = state as ChainHead;
+      head = state;
     },
   };
 

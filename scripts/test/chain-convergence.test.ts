@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CENTRAL_SERVER, ServiceProcess, STORE_SERVER, TestNatsServer } from '@stocksync/shared/testing';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedStore } from '../../store-node/src/seed-store';
+import { type PosClient, prng, randomPosOperation, storeGet } from '../src/chain/pos-traffic';
+
+const ADMIN = 'admin-token-convergence';
+const STORE_TOKEN = 'store-token-convergence';
+const STORES = ['s1', 's2', 's3'];
+const SKUS = Array.from({ length: 12 }, (_, i) => `CV-${i}`);
+const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+type StockItem = { sku: string; onHand: number; reserved: number; version: number };
+
+async function traffic(clients: PosClient[], perStore: number, seed: number, holds: string[][]) {
+  const results = await Promise.all(
+    clients.map(async (client, i) => {
+      const random = prng(seed + i);
+      const statuses: number[] = [];
+      // Four POS terminals per store, each sending one request at a time.
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          for (let n = 0; n < perStore / 4; n++)
+            statuses.push((await randomPosOperation(client, SKUS, random, holds[i]!)).status);
+        }),
+      );
+      return statuses;
+    }),
+  );
+  return results.flat();
+}
+
+describe('the whole chain converges after NATS is stopped and returns (DESIGN §8.3)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stocksync-chain-'));
+  const database = `chain_${randomBytes(4).toString('hex')}`;
+  const prefix = `cv${randomBytes(3).toString('hex')}`;
+  let nats: TestNatsServer;
+  let central: ServiceProcess;
+  const stores: ServiceProcess[] = [];
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  let db: pg.Client;
+
+  beforeAll(async () => {
+    await admin.connect();
+    await admin.query(`create database ${database}`);
+    db = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:5432/${database}` });
+    await db.connect();
+    nats = await TestNatsServer.start();
+    const common = { NATS_URL: nats.url, NATS_PREFIX: prefix, LOG_LEVEL: 'warn' };
+    central = await ServiceProcess.start('central', CENTRAL_SERVER, {
+      ...common,
+      DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
+      DATA_DIR: join(dir, 'central'),
+      HQ_ADMIN_TOKEN: ADMIN,
+      HQ_VIEWER_TOKEN: 'viewer-token-convergence',
+    });
+    for (const storeId of STORES) {
+      const dataDir = join(dir, storeId);
+      const products = SKUS.map((sku) => ({ sku, name: sku, price: '4.20' }));
+      await seedStore({ dataDir, storeId, products, openingStock: () => 60 });
+      stores.push(
+        await ServiceProcess.start(storeId, STORE_SERVER, {
+          ...common,
+          STORE_ID: storeId,
+          STORE_TOKEN,
+          DATA_DIR: dataDir,
+        }),
+      );
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled([...stores.map((s) => s.stop()), central?.stop()]);
+    await nats?.stop();
+    await db?.end();
+    await admin.query(`drop database if exists ${database} with (force)`);
+    await admin.end();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('every store sells online, offline and after reconnect; central ends equal to each store, each event once', async () => {
+    const clients = stores.map((s) => ({ url: s.url, token: STORE_TOKEN }));
+    const holds = STORES.map(() => [] as string[]);
+    const statuses = [...(await traffic(clients, 80, 1, holds))];
+
+    await nats.kill();
+    statuses.push(...(await traffic(clients, 200, 2, holds)));
+    for (const client of clients) {
+      const sync = await storeGet<{ online: boolean; pending: number }>(client, '/sync');
+      expect(sync.online).toBe(false);
+      expect(sync.pending).toBeGreaterThan(0);
+    }
+    await nats.restart();
+    statuses.push(...(await traffic(clients, 80, 3, holds)));
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+    expect(statuses.filter((s) => s === 201 || s === 200).length).toBeGreaterThan(500);
+
+    const expected = await Promise.all(
+      clients.map(async (client) => ({
+        lastSeq: (await storeGet<{ lastSeq: number }>(client, '/sync')).lastSeq,
+        stock: (await storeGet<{ items: StockItem[] }>(client, '/stock?limit=500')).items,
+      })),
+    );
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const { rows } = await db.query<{ store_id: string; last_seq: string }>(
+        'select store_id, last_seq from stores order by store_id',
+      );
+      const caughtUp = STORES.every(
+        (id, i) => Number(rows.find((r) => r.store_id === id)?.last_seq ?? 0) === expected[i]!.lastSeq,
+      );
+      if (caughtUp || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    for (const [i, storeId] of STORES.entries()) {
+      const { rows: projection } = await db.query<StockItem>(
+        'select sku, on_hand as "onHand", reserved, version from stock where store_id = $1 order by sku',
+        [storeId],
+      );
+      const atStore = expected[i]!.stock.map(({ sku, onHand, reserved, version }) => ({
+        sku,
+        onHand,
+        reserved,
+        version,
+      }));
+      expect(projection).toEqual(atStore);
+      const { rows: ledger } = await db.query<{
+        events: string;
+        distinct_ids: string;
+        distinct_seqs: string;
+        max_seq: string;
+      }>(
+        `select count(*) as events, count(distinct event_id) as distinct_ids, count(distinct seq) as distinct_seqs,
+                max(seq) as max_seq from ledger where store_id = $1`,
+        [storeId],
+      );
+      const lastSeq = String(expected[i]!.lastSeq);
+      expect(ledger[0]).toEqual({ events: lastSeq, distinct_ids: lastSeq, distinct_seqs: lastSeq, max_seq: lastSeq });
+    }
+    const { rows: breaks } = await db.query('select * from chain_breaks');
+    expect(breaks).toEqual([]);
+  });
+});

@@ -1,0 +1,91 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './nats-server';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const STORE_SERVER = `${ROOT}store-node/src/server.ts`;
+export const CENTRAL_SERVER = `${ROOT}central/src/server.ts`;
+
+/**
+ * A service (store node or central) as one real `node --import tsx` process: no wrapper, so
+ * SIGKILL reaches the server itself. Restart keeps its port and environment.
+ */
+export class ServiceProcess {
+  private child: ChildProcess | undefined;
+  private stderrText = '';
+  private constructor(
+    readonly name: string,
+    private readonly entry: string,
+    private readonly env: Record<string, string>,
+    readonly port: number,
+  ) {}
+
+  static async start(name: string, entry: string, env: Record<string, string>): Promise<ServiceProcess> {
+    const port = env.PORT && env.PORT !== '0' ? Number(env.PORT) : await freePort();
+    const service = new ServiceProcess(name, entry, env, port);
+    await service.launch();
+    return service;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get stderr(): string {
+    return this.stderrText;
+  }
+
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  private async launch(): Promise<void> {
+    const child = spawn(process.execPath, ['--import', 'tsx', this.entry], {
+      cwd: ROOT,
+      env: { ...process.env, HOST: '127.0.0.1', ...this.env, PORT: String(this.port) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    this.child = child;
+    child.stderr?.on('data', (d) => {
+      this.stderrText = (this.stderrText + String(d)).slice(-20_000);
+    });
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`${this.name} exited during start-up: ${this.stderrText}`);
+      const ok = await fetch(`${this.url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGKILL');
+    throw new Error(`${this.name} did not become healthy: ${this.stderrText}`);
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill(signal);
+    await exited;
+  }
+
+  kill9(): Promise<void> {
+    return this.signal('SIGKILL');
+  }
+
+  stop(): Promise<void> {
+    return this.signal('SIGTERM');
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.launch();
+  }
+
+  /** Starts again after a kill9/stop, same port and environment. */
+  start(): Promise<void> {
+    return this.launch();
+  }
+}
