@@ -1,0 +1,47 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { authPlugin, errorHandlerPlugin, loggerOptions, observabilityPlugin } from '@stocksync/shared/service';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import type { CentralConfig } from './config/config';
+import { configPlugin } from './config/config-plugin';
+import { dbPlugin } from './db/db-plugin';
+import { docsPlugin } from './routes/docs-plugin';
+import { routes } from './routes/index';
+import { natsPlugin } from './sync/nats-plugin';
+import { type SyncPluginOptions, syncPlugin } from './sync/sync-plugin';
+
+export type BuildOptions = { sync?: SyncPluginOptions };
+
+/**
+ * Builds central in three stages: infrastructure (config, errors, metrics, auth, db, nats) → domain
+ * (apply consumer, gap repair, heartbeats) → routes. Nothing listens until the caller does.
+ */
+export async function buildApp(config: CentralConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config.LOG_LEVEL),
+    // disableRequestLogging via the LogController (the top-level flag is deprecated in Fastify 5.12):
+    // observabilityPlugin writes the one line per request.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Unknown fields are rejected (DESIGN §7), not silently stripped; querystrings still coerce.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    // PGlite's WASM start-up plus migrations can take seconds on a cold, busy machine.
+    pluginTimeout: 60_000,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.register(configPlugin, { config });
+  app.register(errorHandlerPlugin);
+  app.register(observabilityPlugin, { service: 'central' });
+  app.register(authPlugin, {
+    tokens: [
+      { token: config.HQ_ADMIN_TOKEN, role: 'admin' },
+      { token: config.HQ_VIEWER_TOKEN, role: 'viewer' },
+    ],
+  });
+  app.register(dbPlugin);
+  app.register(natsPlugin);
+
+  app.register(syncPlugin, options.sync ?? {});
+
+  app.register(docsPlugin);
+  app.register(routes);
+  return app;
+}

@@ -1,0 +1,30 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { loadConfig } from '@stocksync/shared/service';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Central's whole configuration: environment variables only (DESIGN §2). */
+export const CentralConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  DATA_DIR: Type.String({ minLength: 1, default: './data/central' }),
+  /** PostgreSQL via `pg`; unset → embedded PGlite persisted under DATA_DIR. */
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  NATS_URL: Type.String({ minLength: 1, default: 'nats://127.0.0.1:4222' }),
+  NATS_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]*$', default: '' }),
+  REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+  HQ_ADMIN_TOKEN: Type.String({ minLength: 8 }),
+  HQ_VIEWER_TOKEN: Type.String({ minLength: 8 }),
+  // An enum (not a union of literals) so a bad value gives one readable error line.
+  LOG_LEVEL: Type.Unsafe<(typeof LOG_LEVELS)[number]>({ type: 'string', enum: [...LOG_LEVELS], default: 'info' }),
+  STORE_OFFLINE_AFTER_MS: Type.Integer({ minimum: 1, default: 15_000 }),
+  APPLY_BATCH_MAX: Type.Integer({ minimum: 1, maximum: 50_000, default: 1000 }),
+  /** JetStream ack_wait of the apply consumer: how long a crashed replica's in-flight events wait for redelivery. */
+  APPLY_ACK_WAIT_MS: Type.Integer({ minimum: 1000, maximum: 600_000, default: 30_000 }),
+});
+export type CentralConfig = Static<typeof CentralConfigSchema>;
+
+/** Throws ConfigError (one line naming the setting) on a bad or missing variable. */
+export function loadCentralConfig(env: Record<string, string | undefined> = process.env): CentralConfig {
+  return loadConfig(CentralConfigSchema, env);
+}

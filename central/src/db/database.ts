@@ -1,0 +1,86 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { type ExtractTablesWithRelations, type SQL, sql } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import pg from 'pg';
+import { type Schema, schema } from './schema';
+
+/** The one database type repositories see: drizzle's common PostgreSQL database, whatever the driver. */
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+export type Transaction = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+export type DatabaseDriver = 'postgres' | 'pglite';
+
+export type DatabaseHandle = { db: Database; driver: DatabaseDriver; close: () => Promise<void> };
+
+export type DatabaseOptions = {
+  /** PostgreSQL via `pg`; without it an embedded PGlite persisted under `dataDir`. */
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  poolSize?: number;
+  onPoolError?: (error: Error) => void;
+};
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+/** Arbitrary constant: serializes migrations when several central replicas start at once. */
+const MIGRATION_LOCK_KEY = 0x5707c5;
+
+async function migratePostgres(connectionString: string): Promise<void> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await migratePg(drizzlePg({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
+  } finally {
+    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await client.end();
+  }
+}
+
+/** Opens the database and applies the committed drizzle-kit migrations. */
+export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandle> {
+  if (opts.databaseUrl) {
+    await migratePostgres(opts.databaseUrl);
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
+    // An idle client dying (PostgreSQL restart) must not crash the process; the next query reconnects.
+    pool.on('error', (error) => opts.onPoolError?.(error));
+    const db: Database = drizzlePg({ client: pool, schema });
+    return { db, driver: 'postgres', close: () => pool.end() };
+  }
+  await mkdir(opts.dataDir, { recursive: true });
+  const client = await PGlite.create(join(opts.dataDir, 'pglite'));
+  const pgliteDb = drizzlePglite({ client, schema });
+  await migratePglite(pgliteDb, { migrationsFolder: MIGRATIONS_FOLDER });
+  const db: Database = pgliteDb;
+  return { db, driver: 'pglite', close: () => client.close() };
+}
+
+/** Rows of a raw `db.execute()` result: node-postgres and PGlite both return `{ rows }`. */
+export function rowsOf<T>(result: unknown): T[] {
+  const rows = (result as { rows?: unknown }).rows;
+  return Array.isArray(rows) ? (rows as T[]) : [];
+}
+
+/**
+ * Runs independent writes as ONE statement (data-modifying CTEs share a snapshot and all execute),
+ * saving round trips on the apply path. Null entries are skipped.
+ */
+export async function executeTogether(db: Database, statements: readonly (SQL | null)[]): Promise<void> {
+  const present = statements.filter((s): s is SQL => s !== null);
+  const [only] = present;
+  if (!only) return;
+  if (present.length === 1) {
+    await db.execute(only);
+    return;
+  }
+  const ctes = sql.join(
+    present.map((statement, i) => sql`${sql.raw(`w${i}`)} as (${statement})`),
+    sql`, `,
+  );
+  await db.execute(sql`with ${ctes} select 1`);
+}

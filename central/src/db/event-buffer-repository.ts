@@ -1,0 +1,87 @@
+import type { StockEvent } from '@stocksync/shared';
+import { and, asc, eq, gt, inArray, or, sql } from 'drizzle-orm';
+import type { Database } from './database';
+import { eventBuffer, stores } from './schema';
+
+/** A store with buffered events or a blocked chain: gap repair's work list. */
+export type GapCandidate = {
+  storeId: string;
+  lastSeq: number;
+  chainStatus: string;
+  bufferedEvents: number;
+  minBufferedSeq: number | null;
+};
+
+const CHUNK = 1000;
+
+export function createEventBufferRepository(db: Database) {
+  return {
+    /** Keeps the first copy of a seq; later copies are resolved against it when the gap closes. */
+    async insertMany(events: readonly StockEvent[], at: Date): Promise<void> {
+      for (let i = 0; i < events.length; i += CHUNK) {
+        const rows = events
+          .slice(i, i + CHUNK)
+          .map((e) => ({ storeId: e.storeId, seq: e.seq, payload: e, receivedAt: at }));
+        await db.insert(eventBuffer).values(rows).onConflictDoNothing();
+      }
+    },
+
+    /** Buffered events of the given stores in (last_seq, last_seq + window], ordered by store and seq. */
+    async loadWindow(storeIds: readonly string[], window: number): Promise<StockEvent[]> {
+      if (storeIds.length === 0) return [];
+      const rows = await db
+        .select({ payload: eventBuffer.payload })
+        .from(eventBuffer)
+        .innerJoin(stores, eq(stores.storeId, eventBuffer.storeId))
+        .where(
+          and(
+            inArray(eventBuffer.storeId, [...storeIds]),
+            sql`${eventBuffer.seq} > ${stores.lastSeq}`,
+            sql`${eventBuffer.seq} <= ${stores.lastSeq} + ${window}`,
+          ),
+        )
+        .orderBy(asc(eventBuffer.storeId), asc(eventBuffer.seq));
+      // Validated before it was buffered; jsonb gives it back as the same object.
+      return rows.map((r) => r.payload as StockEvent);
+    },
+
+    async deleteSeqs(storeId: string, seqs: readonly number[]): Promise<void> {
+      if (seqs.length === 0) return;
+      await db.delete(eventBuffer).where(and(eq(eventBuffer.storeId, storeId), inArray(eventBuffer.seq, [...seqs])));
+    },
+
+    /** Stores with buffered events or a blocked chain, with the lowest buffered seq beyond the cursor. */
+    async gapCandidates(): Promise<GapCandidate[]> {
+      const rows = await db
+        .select({
+          storeId: stores.storeId,
+          lastSeq: stores.lastSeq,
+          chainStatus: stores.chainStatus,
+          bufferedEvents: stores.bufferedEvents,
+          // The (store_id, seq) primary key answers this with one index probe per store.
+          minBufferedSeq: sql<
+            string | number | null
+          >`(select min(b.seq) from ${eventBuffer} b where b.store_id = ${stores.storeId} and b.seq > ${stores.lastSeq})`,
+        })
+        .from(stores)
+        // The exists() catches a counter that drifted (it is recounted whenever the buffer is touched).
+        .where(
+          or(
+            gt(stores.bufferedEvents, 0),
+            eq(stores.chainStatus, 'broken'),
+            sql`exists (select 1 from ${eventBuffer} b where b.store_id = ${stores.storeId} and b.seq > ${stores.lastSeq})`,
+          ),
+        );
+      return rows.map((r) => ({ ...r, minBufferedSeq: r.minBufferedSeq === null ? null : Number(r.minBufferedSeq) }));
+    },
+
+    async count(storeId?: string): Promise<number> {
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(eventBuffer)
+        .where(storeId ? eq(eventBuffer.storeId, storeId) : undefined);
+      return Number(row?.n ?? 0);
+    },
+  };
+}
+export type EventBufferRepository = ReturnType<typeof createEventBufferRepository>;

@@ -1,0 +1,60 @@
+import { type TSchema, Type } from '@sinclair/typebox';
+import { DomainError, ErrorCode } from '@stocksync/shared';
+
+/** Fastify's error shape with the stable machine `code` (DESIGN §7). */
+export const ErrorSchema = Type.Object(
+  { statusCode: Type.Integer(), code: Type.String(), error: Type.String(), message: Type.String() },
+  { additionalProperties: true, description: 'Error' },
+);
+/** Error statuses every authenticated route can answer. */
+export const readErrors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 500: ErrorSchema } as const;
+
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+export const DateTime = Type.String({ format: 'date-time' });
+
+export const StoreIdParam = Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9][a-z0-9-]*$' });
+export const SkuParam = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
+export const SkuPrefixParam = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' });
+
+export const Limit = (max: number, fallback: number) => Type.Integer({ minimum: 1, maximum: max, default: fallback });
+export const Cursor = Type.String({ minLength: 1, maxLength: 512, description: 'nextCursor of the previous page' });
+
+export const Page = <T extends TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String()) });
+
+/** Opaque keyset cursors: base64url JSON of the last row's sort key. */
+export function encodeCursor(key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodeCursor<T extends readonly ('string' | 'number')[]>(
+  cursor: string,
+  shape: T,
+): { [K in keyof T]: T[K] extends 'string' ? string : number } {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    key = undefined;
+  }
+  const valid =
+    Array.isArray(key) &&
+    key.length === shape.length &&
+    key.every((part, i) => typeof part === shape[i] && (typeof part !== 'number' || Number.isSafeInteger(part)));
+  if (!valid) throw new DomainError(ErrorCode.VALIDATION, 'querystring/cursor is not a valid cursor');
+  return key as { [K in keyof T]: T[K] extends 'string' ? string : number };
+}
+
+/** Repositories are asked for limit + 1 rows; the extra row only tells whether another page exists. */
+export function toPage<R, I>(
+  rows: readonly R[],
+  limit: number,
+  key: (row: R) => readonly (string | number)[],
+  view: (row: R) => I,
+): { items: I[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items: items.map(view), nextCursor: rows.length > limit && last ? encodeCursor(key(last)) : null };
+}
+
+export const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);

@@ -1,0 +1,54 @@
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { sql } from 'drizzle-orm';
+
+const Check = Type.Union([Type.Literal('ok'), Type.Literal('down')]);
+const HealthSchema = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+  checks: Type.Object({ db: Check, nats: Check }),
+  driver: Type.Union([Type.Literal('postgres'), Type.Literal('pglite')]),
+});
+
+const CHECK_TIMEOUT_MS = 2000;
+
+async function probe(check: () => Promise<unknown>): Promise<'ok' | 'down'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([check(), timeout]);
+    return 'ok';
+  } catch {
+    return 'down';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Liveness + dependencies for load balancers: 200 when the database and NATS answer, else 503. */
+export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/health',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['ops'],
+        summary: 'Health of central and its dependencies',
+        response: { 200: HealthSchema, 503: HealthSchema },
+      },
+    },
+    async (_request, reply) => {
+      const [db, nats] = await Promise.all([
+        probe(() => app.db.execute(sql`select 1`)),
+        probe(async () => {
+          if (app.nats.nc.isClosed()) throw new Error('closed');
+          await app.nats.nc.flush();
+        }),
+      ]);
+      const ok = db === 'ok' && nats === 'ok';
+      return reply
+        .status(ok ? 200 : 503)
+        .send({ status: ok ? 'ok' : 'degraded', checks: { db, nats }, driver: app.dbDriver });
+    },
+  );
+};

@@ -1,0 +1,20 @@
+import { Type } from '@fastify/type-provider-typebox';
+import { DateTime, Nullable } from '../common-schemas';
+
+/** A store's apply cursor and sync health (GET /stores, /stores/:storeId, /sync). */
+export const StoreSchema = Type.Object({
+  storeId: Type.String(),
+  lastSeq: Type.Integer({ description: 'last contiguous seq applied at central' }),
+  lastEventAt: Nullable(DateTime),
+  lastAppliedAt: Nullable(DateTime),
+  lastContactAt: Nullable(DateTime),
+  lagMs: Nullable(Type.Integer({ description: 'lastAppliedAt − lastEventAt of the newest applied event' })),
+  online: Type.Boolean(),
+  pending: Nullable(Type.Integer({ description: 'unsent outbox events at the last heartbeat' })),
+  oldestPendingAgeMs: Nullable(Type.Integer()),
+  reportedLastSeq: Nullable(Type.Integer({ description: "store's own last seq at the last heartbeat" })),
+  chainStatus: Type.Union([Type.Literal('ok'), Type.Literal('broken')]),
+  openBreaks: Type.Integer(),
+  bufferedEvents: Type.Integer({ description: 'events received ahead of a seq gap, waiting for it to close' }),
+  createdAt: DateTime,
+});

@@ -1,0 +1,114 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { compileValidator, type NatsNames, ResendReplySchema, type ResendRequest } from '@stocksync/shared';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database } from '../db/database';
+import { createEventBufferRepository } from '../db/event-buffer-repository';
+import { createStoresRepository } from '../db/stores-repository';
+import type { SyncMetrics } from './sync-metrics';
+
+export type GapRepairOptions = {
+  db: Database;
+  nc: NatsConnection;
+  names: NatsNames;
+  log: FastifyBaseLogger;
+  metrics: SyncMetrics;
+  /** At most one resend request per store per interval (and never two outstanding). */
+  minIntervalMs: number;
+  /** Slower retry for a store whose chain is blocked by a bad event: it may resend the same one. */
+  brokenIntervalMs: number;
+  sweepIntervalMs: number;
+  /** Wait before asking: with several replicas a "gap" is often another replica's uncommitted batch. */
+  graceMs: number;
+  requestTimeoutMs: number;
+  onDrain: (storeId: string) => void;
+};
+
+const replyValidator = compileValidator(ResendReplySchema);
+
+/**
+ * Gap repair (DESIGN §6b): finds stores whose buffered events wait behind a missing seq, or whose chain
+ * is blocked, and asks the store over NATS request/reply to publish that range again. A store that does
+ * not answer is simply asked again later; buffered events that became contiguous are handed to apply.
+ */
+export class GapRepair {
+  private readonly lastRequest = new Map<string, number>();
+  private readonly outstanding = new Set<string>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private graceTimer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(private readonly opts: GapRepairOptions) {}
+
+  start(): void {
+    this.sweepTimer ??= setInterval(() => void this.sweep(), this.opts.sweepIntervalMs);
+    this.sweepTimer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+  }
+
+  /** An apply batch saw a gap or a blocked chain: check again shortly. */
+  notify(): void {
+    if (this.stopped || this.graceTimer) return;
+    this.graceTimer = setTimeout(() => {
+      this.graceTimer = null;
+      void this.sweep();
+    }, this.opts.graceMs);
+    this.graceTimer.unref();
+  }
+
+  /** One pass over the current state in the database (safe to call any time; passes never overlap). */
+  sweep(): Promise<void> {
+    this.sweeping ??= this.runSweep().finally(() => {
+      this.sweeping = null;
+    });
+    return this.sweeping;
+  }
+
+  private async runSweep(): Promise<void> {
+    if (this.stopped) return;
+    const { db, log } = this.opts;
+    try {
+      for (const store of await createEventBufferRepository(db).gapCandidates()) {
+        const { storeId, lastSeq, minBufferedSeq } = store;
+        const broken = store.chainStatus === 'broken';
+        // Contiguous buffered events (or a stale counter, which a drain recounts): apply them now.
+        if (minBufferedSeq === lastSeq + 1 || (minBufferedSeq === null && store.bufferedEvents > 0)) {
+          this.opts.onDrain(storeId);
+        }
+        // A gap before the buffered events: ask for exactly the missing range.
+        if (minBufferedSeq !== null && minBufferedSeq > lastSeq + 1)
+          this.request(storeId, { fromSeq: lastSeq + 1, toSeq: minBufferedSeq - 1 }, broken);
+        // Blocked by a bad event with nothing buffered behind it: ask for everything from there.
+        else if (broken) this.request(storeId, { fromSeq: lastSeq + 1 }, true);
+      }
+    } catch (err) {
+      log.warn({ err }, 'gap repair sweep failed');
+    }
+  }
+
+  private request(storeId: string, body: ResendRequest, broken: boolean): void {
+    const now = Date.now();
+    const interval = broken ? this.opts.brokenIntervalMs : this.opts.minIntervalMs;
+    if (this.stopped || this.outstanding.has(storeId)) return;
+    if (now - (this.lastRequest.get(storeId) ?? 0) < interval) return;
+    this.lastRequest.set(storeId, now);
+    this.outstanding.add(storeId);
+    this.opts.metrics.gapRequests.inc();
+    const { nc, names, log, db } = this.opts;
+    log.info({ storeId, ...body }, 'requesting resend');
+    nc.request(names.resendSubject(storeId), JSON.stringify(body), { timeout: this.opts.requestTimeoutMs })
+      .then(async (reply) => {
+        const parsed: unknown = reply.json();
+        if (replyValidator.check(parsed)) log.info({ storeId, ...parsed }, 'store resent events');
+        await createStoresRepository(db).touchContact(storeId, new Date());
+      })
+      // No responders / timeout: the store is offline; the next sweep asks again.
+      .catch((err: Error) => log.debug({ storeId, err: err.message }, 'resend request unanswered'))
+      .finally(() => this.outstanding.delete(storeId));
+  }
+}

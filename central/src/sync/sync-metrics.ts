@@ -1,0 +1,55 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/** Apply-path metrics on the app's own registry (exposed by GET /metrics). */
+export function createSyncMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    applied: new Counter({ name: 'central_events_applied_total', help: 'Store events applied', registers }),
+    duplicates: new Counter({
+      name: 'central_events_duplicate_total',
+      help: 'Store events skipped as already applied',
+      registers,
+    }),
+    buffered: new Counter({
+      name: 'central_events_buffered_total',
+      help: 'Store events held back behind a seq gap',
+      registers,
+    }),
+    batchSize: new Histogram({
+      name: 'central_apply_batch_size',
+      help: 'Messages per apply transaction',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+      registers,
+    }),
+    flushSeconds: new Histogram({
+      name: 'central_apply_flush_seconds',
+      help: 'Duration of one apply transaction',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    applyLatency: new Histogram({
+      name: 'central_apply_latency_seconds',
+      help: 'Commit at central minus the event occurredAt at the store',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600],
+      registers,
+    }),
+    chainBreaks: new Counter({
+      name: 'central_chain_breaks_total',
+      help: 'Chain breaks and poison messages recorded',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    gapRequests: new Counter({
+      name: 'central_gap_requests_total',
+      help: 'Resend requests sent to stores for seq gaps',
+      registers,
+    }),
+    applyErrors: new Counter({
+      name: 'central_apply_errors_total',
+      help: 'Apply transactions that failed (messages nak-ed)',
+      registers,
+    }),
+    heartbeats: new Counter({ name: 'central_heartbeats_total', help: 'Store heartbeats received', registers }),
+  };
+}
+export type SyncMetrics = ReturnType<typeof createSyncMetrics>;

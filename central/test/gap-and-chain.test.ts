@@ -1,0 +1,253 @@
+import { chainEvent, type StockEvent } from '@stocksync/shared';
+import { sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../src/db/database';
+import { createEventBufferRepository } from '../src/db/event-buffer-repository';
+import { counter, createBackend, projection, startCentral, syncSnapshot } from './helpers/central-harness';
+import { rng, StoreEventFactory } from './helpers/event-factory';
+import { publishEvents, startResendResponder, type TestNats, testNats } from './helpers/nats-helpers';
+import { deleteStreams, uniquePrefix, VIEWER_TOKEN, waitFor } from './helpers/test-env';
+
+const SKUS = ['A-1', 'A-2', 'B-1'];
+const viewer = { authorization: `Bearer ${VIEWER_TOKEN}` };
+
+describe('gap repair and chain verification (PostgreSQL)', () => {
+  let backend: Awaited<ReturnType<typeof createBackend>>;
+  let prefix: string;
+  let t: TestNats;
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    backend = await createBackend('postgres');
+    prefix = uniquePrefix();
+    t = await testNats(prefix);
+    app = await startCentral({ prefix, env: backend.env });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await t?.nc.close();
+    await deleteStreams(prefix);
+    await backend?.cleanup();
+  });
+
+  const buffered = (storeId: string) => createEventBufferRepository(app.db).count(storeId);
+  const store = async (storeId: string) => (await syncSnapshot(app.db)).stores[storeId];
+  const storeProjection = async (storeId: string) =>
+    new Map([...(await projection(app.db))].filter(([key]) => key.startsWith(`${storeId}/`)));
+  const expectedOf = (f: StoreEventFactory) => new Map([...f.state()].map(([sku, s]) => [`${f.storeId}/${sku}`, s]));
+  const ledgerIds = async (storeId: string) =>
+    rowsOf<{ event_id: string }>(
+      await app.db.execute(sql`select event_id from ledger where store_id = ${storeId} order by seq`),
+    ).map((r) => r.event_id);
+  const breaksOf = async (storeId: string) =>
+    (await syncSnapshot(app.db)).breaks
+      .filter((b) => b.storeId === storeId)
+      .map(({ seq, reason }) => ({ seq, reason }));
+
+  it('buffers events behind a gap, keeps asking the store to resend, and converges once it answers', async () => {
+    const f = new StoreEventFactory('g1', rng(7));
+    const events = f.generate(12, SKUS);
+    const requestsBefore = await counter(app, 'central_gap_requests_total');
+    await publishEvents(
+      t,
+      events.filter((e) => e.seq !== 5),
+    );
+
+    await waitFor(
+      async () => ({ seq: (await store('g1'))?.lastSeq, buffered: await buffered('g1') }),
+      (s) => s.seq === 4 && s.buffered === 7,
+      { what: 'g1 stopped at the gap' },
+    );
+    // Nobody answers yet (store offline): central retries on its timer.
+    await waitFor(
+      () => counter(app, 'central_gap_requests_total'),
+      (n) => n >= requestsBefore + 2,
+      { what: 'repeated resend requests' },
+    );
+    expect(await store('g1')).toEqual({ lastSeq: 4, chainStatus: 'ok' });
+
+    const responder = startResendResponder(t, 'g1', () => f.events);
+    try {
+      await waitFor(
+        () => store('g1'),
+        (s) => s?.lastSeq === 12,
+        { what: 'g1 converged' },
+      );
+      expect(responder.requests[0]).toEqual({ fromSeq: 5, toSeq: 5 });
+    } finally {
+      responder.stop();
+    }
+    expect(await buffered('g1')).toBe(0);
+    expect(await ledgerIds('g1')).toEqual(events.map((e) => e.id));
+    expect(await storeProjection('g1')).toEqual(expectedOf(f));
+  });
+
+  it('applies out-of-order arrivals exactly once without any resend', async () => {
+    const f = new StoreEventFactory('o1', rng(8));
+    const events = f.generate(40, SKUS);
+    // Newest chunk first, each in its own batch: everything but the last chunk waits in the buffer.
+    for (const [from, to] of [
+      [30, 40],
+      [20, 30],
+      [10, 20],
+    ] as const) {
+      await publishEvents(t, events.slice(from, to));
+      await waitFor(
+        () => buffered('o1'),
+        (n) => n === 40 - from,
+        { what: `chunk ${from} buffered` },
+      );
+    }
+    expect((await store('o1'))?.lastSeq).toBe(0);
+    await publishEvents(t, events.slice(0, 10));
+    await waitFor(
+      () => store('o1'),
+      (s) => s?.lastSeq === 40,
+      { what: 'o1 converged' },
+    );
+    expect(await buffered('o1')).toBe(0);
+    expect(await ledgerIds('o1')).toEqual(events.map((e) => e.id));
+    expect(await storeProjection('o1')).toEqual(expectedOf(f));
+  });
+
+  it('refuses a tampered event, applies nothing after it, shows the break in GET /sync, heals on a genuine resend', async () => {
+    const f = new StoreEventFactory('x1', rng(9));
+    const events = f.generate(6, SKUS);
+    const original = events[2] as StockEvent;
+    const tampered = { ...original, delta: original.delta - 5 }; // content changed, original hash kept
+    await publishEvents(t, [events[0], events[1], tampered, events[3], events[4], events[5]]);
+
+    await waitFor(
+      async () => ({ breaks: await breaksOf('x1'), buffered: await buffered('x1') }),
+      (s) => s.breaks.length === 1 && s.buffered === 3,
+      { what: 'x1 break recorded' },
+    );
+    expect(await breaksOf('x1')).toEqual([{ seq: 3, reason: 'hash-mismatch' }]);
+    expect(await store('x1')).toEqual({ lastSeq: 2, chainStatus: 'broken' });
+    expect(await ledgerIds('x1')).toEqual([events[0]?.id, events[1]?.id]);
+    const afterTwo = new StoreEventFactory('x1', rng(9));
+    afterTwo.generate(2, SKUS);
+    expect(await storeProjection('x1')).toEqual(expectedOf(afterTwo));
+
+    const sync = await app.inject({ method: 'GET', url: '/sync', headers: viewer });
+    expect(sync.statusCode).toBe(200);
+    const row = sync.json().items.find((s: { storeId: string }) => s.storeId === 'x1');
+    expect(row).toMatchObject({ lastSeq: 2, chainStatus: 'broken', openBreaks: 1 });
+    const listed = await app.inject({ method: 'GET', url: '/sync/breaks?storeId=x1&open=true', headers: viewer });
+    expect(listed.json().items).toMatchObject([
+      { storeId: 'x1', seq: 3, reason: 'hash-mismatch', eventId: original.id },
+    ]);
+
+    const responder = startResendResponder(t, 'x1', () => f.events);
+    try {
+      await waitFor(
+        () => store('x1'),
+        (s) => s?.lastSeq === 6,
+        { what: 'x1 healed' },
+      );
+    } finally {
+      responder.stop();
+    }
+    expect((await store('x1'))?.chainStatus).toBe('ok');
+    expect(await breaksOf('x1')).toEqual([{ seq: 3, reason: 'hash-mismatch' }]); // the evidence stays
+    expect(await ledgerIds('x1')).toEqual(events.map((e) => e.id));
+    expect(await storeProjection('x1')).toEqual(expectedOf(f));
+  });
+
+  it('refuses an event whose prevHash skips a missing event, and flags a fork of an applied seq', async () => {
+    const f = new StoreEventFactory('x2', rng(10));
+    const events = f.generate(3, SKUS);
+    const [first, second, third] = events as [StockEvent, StockEvent, StockEvent];
+    const { prevHash: _p, hash: _h, ...unchained } = { ...third, seq: 4, id: '01900000-0000-7000-8000-000000000004' };
+    // Event 4 chained to a hash central never saw (its predecessor went missing and was re-created).
+    const skipping = chainEvent(unchained, 'f'.repeat(64));
+    await publishEvents(t, [first, second, third]);
+    await waitFor(
+      () => store('x2'),
+      (s) => s?.lastSeq === 3,
+      { what: 'x2 at 3' },
+    );
+    const { prevHash: _p2, hash: _h2, ...secondFields } = second;
+    const fork = chainEvent({ ...secondFields, id: '01900000-0000-7000-8000-00000000f02c', delta: 0 }, first.hash);
+    await publishEvents(t, [skipping, fork]);
+
+    await waitFor(
+      () => breaksOf('x2'),
+      (b) => b.length === 2,
+      { what: 'x2 breaks' },
+    );
+    expect(await breaksOf('x2')).toEqual(
+      expect.arrayContaining([
+        { seq: 4, reason: 'prev-hash-mismatch' },
+        { seq: 2, reason: 'fork' },
+      ]),
+    );
+    expect(await store('x2')).toEqual({ lastSeq: 3, chainStatus: 'broken' });
+    expect(await ledgerIds('x2')).toEqual(events.map((e) => e.id));
+    expect(await storeProjection('x2')).toEqual(expectedOf(f));
+  });
+
+  it('records undecodable or misaddressed messages as poison, acks them, and keeps the stream flowing', async () => {
+    const f = new StoreEventFactory('p1', rng(11));
+    const events = f.generate(3, SKUS);
+    const other = new StoreEventFactory('p2', rng(12)).generate(1, SKUS)[0] as StockEvent;
+    const subject = () => t.names.eventsSubject('p1');
+    await publishEvents(t, ['not json at all', { ...events[0], extra: 1 }, other], { subject, msgId: () => undefined });
+    await publishEvents(t, events);
+
+    await waitFor(
+      () => store('p1'),
+      (s) => s?.lastSeq === 3,
+      { what: 'p1 applied' },
+    );
+    await waitFor(
+      () => breaksOf('p1'),
+      (b) => b.length === 3,
+      { what: 'poison recorded' },
+    );
+    expect((await breaksOf('p1')).map((b) => b.reason).sort()).toEqual([
+      'invalid-payload',
+      'invalid-payload',
+      'subject-mismatch',
+    ]);
+    expect(await store('p2')).toBeUndefined();
+    await waitFor(
+      async () => (await t.jsm.consumers.info(t.names.eventsStream, t.names.centralDurable)).num_ack_pending,
+      (n) => n === 0,
+      { what: 'all acked' },
+    );
+  });
+
+  it('records heartbeats as last contact and outbox depth for GET /sync; ignores one claiming another store', async () => {
+    const beat = (subjectStore: string, storeId: string) =>
+      t.nc.publish(
+        t.names.heartbeatSubject(subjectStore),
+        JSON.stringify({
+          storeId,
+          sentAt: new Date().toISOString(),
+          lastSeq: 7,
+          lastPublishedSeq: 5,
+          pending: 2,
+          oldestPendingAgeMs: 1500,
+        }),
+      );
+    beat('h1', 'h1');
+    beat('h2', 'h1');
+    await waitFor(
+      async () => (await app.inject({ method: 'GET', url: '/stores/h1', headers: viewer })).statusCode,
+      (code) => code === 200,
+      { what: 'h1 known' },
+    );
+    const h1 = (await app.inject({ method: 'GET', url: '/stores/h1', headers: viewer })).json();
+    expect(h1).toMatchObject({
+      storeId: 'h1',
+      online: true,
+      pending: 2,
+      oldestPendingAgeMs: 1500,
+      reportedLastSeq: 7,
+      lastSeq: 0,
+    });
+    expect((await app.inject({ method: 'GET', url: '/stores/h2', headers: viewer })).statusCode).toBe(404);
+  });
+});
