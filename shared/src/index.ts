@@ -1,6 +1,7 @@
 export * from './error-codes';
 export * from './events';
 export * from './hash-chain';
+export * from './hq-messages';
 export * from './ids';
 export * from './nats-names';
 export * from './stream-config';

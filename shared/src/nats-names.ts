@@ -14,6 +14,7 @@ export function natsNames(prefix = '') {
     commandsSubject: (storeId: string) => `${p}inv.commands.${storeId}`,
     commandsDurable: (storeId: string) => `store-${storeId}`,
     catalogBucket: `${s}INV_CATALOG`,
+    storeSettingsBucket: `${s}INV_STORE_SETTINGS`,
     /** Core NATS (not JetStream): a store's periodic liveness + outbox depth, so central knows last contact. */
     heartbeatSubject: (storeId: string) => `${p}inv.heartbeat.${storeId}`,
     heartbeatWildcard: `${p}inv.heartbeat.*`,

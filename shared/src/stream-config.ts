@@ -15,3 +15,13 @@ export function eventsStreamConfig(names: NatsNames) {
     duplicate_window: 120 * 1e9,
   };
 }
+
+/** Commands to stores: kept 30 days so a store that was offline for weeks still gets its transfers. */
+export function commandsStreamConfig(names: NatsNames) {
+  return {
+    name: names.commandsStream,
+    subjects: [names.commandsWildcard],
+    max_age: 30 * DAY_NS,
+    duplicate_window: 120 * 1e9,
+  };
+}

@@ -8,11 +8,13 @@ import { createOutboxRepository } from '../db/repositories/outbox-repository';
 import { createProductRepository } from '../db/repositories/product-repository';
 import { createReservationRepository } from '../db/repositories/reservation-repository';
 import { createStockRepository } from '../db/repositories/stock-repository';
+import { createTransferRepository } from '../db/repositories/transfer-repository';
 import { WriteQueue } from '../db/write-queue';
 import { type Clock, systemClock } from './clock';
 import { createIdempotencyService } from './idempotency-service';
 import { createInventoryService } from './inventory-service';
 import { createReservationService } from './reservation-service';
+import { createTransferService } from './transfer-service';
 
 function createDomain(app: FastifyInstance, clock: Clock) {
   const now = () => clock.now();
@@ -24,12 +26,14 @@ function createDomain(app: FastifyInstance, clock: Clock) {
     idempotency: createIdempotencyRepository(app.db),
     discrepancies: createDiscrepancyRepository(app.db),
     outbox: createOutboxRepository(app.db),
+    transfers: createTransferRepository(app.db),
   };
   return {
     repos,
     inventory: createInventoryService({ ...repos, now }),
     reservations: createReservationService({ ...repos, now }),
     idempotency: createIdempotencyService(repos.idempotency, now),
+    transfers: createTransferService({ ...repos, storeId: app.config.STORE_ID, now }),
   };
 }
 type Domain = ReturnType<typeof createDomain>;
@@ -42,6 +46,7 @@ declare module 'fastify' {
     inventory: Domain['inventory'];
     reservations: Domain['reservations'];
     idempotency: Domain['idempotency'];
+    transfers: Domain['transfers'];
     storeMetrics: { salesTotal: Counter; saleLinesTotal: Counter };
   }
 }
@@ -108,6 +113,7 @@ export const domainPlugin = fp<DomainOptions>(
     app.decorate('inventory', domain.inventory);
     app.decorate('reservations', domain.reservations);
     app.decorate('idempotency', domain.idempotency);
+    app.decorate('transfers', domain.transfers);
     app.decorate('storeMetrics', { salesTotal, saleLinesTotal });
 
     const sweep = async () => {

@@ -1,8 +1,11 @@
 import { natsNames } from '@stocksync/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { startCatalogFollower } from './catalog-follower';
+import { startCommandConsumer } from './command-consumer';
 import { NatsLink } from './nats-link';
 import { OutboxPublisher } from './outbox-publisher';
+import { startReserveResponder } from './reserve-responder';
 import { startStoreResponder } from './store-responder';
 
 export type SyncLinkStatus = { online: boolean; lastPublishedAt: string | null };
@@ -14,8 +17,9 @@ declare module 'fastify' {
 }
 
 /**
- * Store ↔ NATS: the outbox publisher, the gap-repair/state responder and heartbeats. With
- * SYNC_ENABLED=false the store runs standalone and reports itself offline.
+ * Store ↔ NATS: the outbox publisher, the gap-repair/state and reservation responders, the command
+ * consumer, the catalog follower and heartbeats. With SYNC_ENABLED=false the store runs standalone
+ * and reports itself offline.
  */
 export const syncPlugin = fp(
   async (app: FastifyInstance) => {
@@ -26,28 +30,46 @@ export const syncPlugin = fp(
     const names = natsNames(app.config.NATS_PREFIX);
     const storeId = app.config.STORE_ID;
     const now = () => app.clock.now();
-    const link = new NatsLink({ servers: app.config.NATS_URL, name: `store-${storeId}`, log: app.log });
+    const { writes, repos, log } = app;
+    const link = new NatsLink({ servers: app.config.NATS_URL, name: `store-${storeId}`, log });
     const publisher = new OutboxPublisher({
       link,
-      outbox: app.repos.outbox,
-      writes: app.writes,
+      outbox: repos.outbox,
+      writes,
       names,
       storeId,
-      log: app.log,
+      log,
       now,
-      durableSeq: app.repos.ledger.lastSeq(),
+      durableSeq: repos.ledger.lastSeq(),
     });
-    let responder: ReturnType<typeof startStoreResponder> | undefined;
+    const stops: Array<() => unknown> = [];
     link.onConnect((nc) => {
-      responder = startStoreResponder(nc, {
-        db: app.db,
-        ledger: app.repos.ledger,
-        outbox: app.repos.outbox,
+      const { db } = app;
+      const responder = startStoreResponder(nc, {
+        db,
+        ledger: repos.ledger,
+        outbox: repos.outbox,
         names,
         storeId,
-        log: app.log,
+        log,
         now,
       });
+      const reserve = startReserveResponder(nc, { names, storeId, writes, reservations: app.reservations, log });
+      const commands = startCommandConsumer(nc, { names, storeId, writes, transfers: app.transfers, log });
+      const catalog = startCatalogFollower(nc, {
+        names,
+        storeId,
+        writes,
+        products: repos.products,
+        stock: repos.stock,
+        log,
+      });
+      stops.push(
+        () => responder.stop(),
+        () => reserve.unsubscribe(),
+        () => commands.stop(),
+        () => catalog.stop(),
+      );
       publisher.notify();
     });
 
@@ -60,7 +82,7 @@ export const syncPlugin = fp(
     });
     app.addHook('onClose', async () => {
       await publisher.stop();
-      responder?.stop();
+      await Promise.all(stops.map((stop) => stop()));
       await link.close();
     });
   },

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { desc } from 'drizzle-orm';
-import { transfers } from '../../db/schema';
-import { errors } from '../route-schemas';
+import { idempotentWrite } from '../idempotent-write';
+import { errors, IdempotencyHeaders, IdParams } from '../route-schemas';
 
 const TransferView = Type.Object({
   id: Type.String(),
@@ -26,6 +25,10 @@ const DiscrepancyView = Type.Object({
   createdAt: Type.String(),
   resolvedAt: Type.Union([Type.String(), Type.Null()]),
 });
+const ReceiveBody = Type.Object(
+  { receivedQty: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })) },
+  { additionalProperties: false },
+);
 
 /** What the store has to ship or receive, and what it found missing. */
 export const transferRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -34,7 +37,42 @@ export const transferRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: { tags: ['transfers'], response: { 200: Type.Object({ items: Type.Array(TransferView) }), ...errors() } },
     },
-    async () => ({ items: app.db.select().from(transfers).orderBy(desc(transfers.createdAt)).limit(500).all() }),
+    async () => ({ items: app.repos.transfers.list(500) }),
+  );
+  app.get(
+    '/transfers/:id',
+    { schema: { tags: ['transfers'], params: IdParams, response: { 200: TransferView, ...errors(404) } } },
+    async (request) => app.transfers.get(request.params.id),
+  );
+  app.post(
+    '/transfers/:id/ship',
+    {
+      schema: {
+        tags: ['transfers'],
+        summary: 'Source store: the goods leave (refused if not available); idempotent',
+        headers: IdempotencyHeaders,
+        params: IdParams,
+        response: { 200: TransferView, ...errors(404, 409) },
+      },
+    },
+    async (request, reply) => idempotentWrite(app, request, reply, 200, () => app.transfers.ship(request.params.id)),
+  );
+  app.post(
+    '/transfers/:id/receive',
+    {
+      schema: {
+        tags: ['transfers'],
+        summary: 'Target store: the goods arrive; less than shipped opens a discrepancy; idempotent',
+        headers: IdempotencyHeaders,
+        params: IdParams,
+        body: Type.Optional(ReceiveBody),
+        response: { 200: TransferView, ...errors(404, 409) },
+      },
+    },
+    async (request, reply) =>
+      idempotentWrite(app, request, reply, 200, () =>
+        app.transfers.receive(request.params.id, request.body?.receivedQty),
+      ),
   );
   app.get(
     '/discrepancies',

@@ -1,0 +1,113 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { SkuSchema, StoreIdSchema, UuidSchema } from './events';
+
+/** Money as an exact decimal string ("12.50"): never a binary float. */
+export const PriceSchema = Type.String({ pattern: '^(0|[1-9][0-9]{0,9})(\\.[0-9]{1,4})?$' });
+
+/**
+ * Catalog entry as central writes it to the catalog KV bucket (key = SKU). Stores watch the bucket,
+ * so one that was offline gets the latest value of every key when it reconnects.
+ */
+export const CatalogProductSchema = Type.Object(
+  {
+    sku: SkuSchema,
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    description: Type.String({ maxLength: 2000 }),
+    category: Type.String({ maxLength: 64 }),
+    price: PriceSchema,
+    defaultMinStock: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+    active: Type.Boolean(),
+    updatedAt: Type.String(),
+  },
+  { additionalProperties: false },
+);
+export type CatalogProduct = Static<typeof CatalogProductSchema>;
+
+/** Per-store settings KV bucket, key `<storeId>.<sku>`: the store's own minimum (null = product default). */
+export const StoreSkuSettingsSchema = Type.Object(
+  { minStock: Type.Union([Type.Integer({ minimum: 0, maximum: 1_000_000 }), Type.Null()]), updatedAt: Type.String() },
+  { additionalProperties: false },
+);
+export type StoreSkuSettings = Static<typeof StoreSkuSettingsSchema>;
+export const storeSettingsKey = (storeId: string, sku: string) => `${storeId}.${sku}`;
+
+const TransferFields = {
+  id: UuidSchema,
+  transferId: UuidSchema,
+  sku: SkuSchema,
+  qty: Type.Integer({ minimum: 1 }),
+  fromStoreId: StoreIdSchema,
+  toStoreId: StoreIdSchema,
+  issuedAt: Type.String(),
+};
+
+/**
+ * Central → store commands on the INV_COMMANDS stream (`inv.commands.<storeId>`, one durable
+ * consumer per store, so an offline store gets them later). `id` makes redelivery harmless.
+ */
+export const StoreCommandSchema = Type.Union([
+  /** To the source store (ship it) and the target store (expect it). */
+  Type.Object({ type: Type.Literal('transfer.requested'), ...TransferFields }, { additionalProperties: false }),
+  /** To the target store once the source shipped: `qty` is what left the source. */
+  Type.Object({ type: Type.Literal('transfer.in_transit'), ...TransferFields }, { additionalProperties: false }),
+  /** To both stores; refused by a source that already shipped. */
+  Type.Object(
+    { type: Type.Literal('transfer.cancelled'), id: UuidSchema, transferId: UuidSchema, issuedAt: Type.String() },
+    { additionalProperties: false },
+  ),
+]);
+export type StoreCommand = Static<typeof StoreCommandSchema>;
+
+/** Central → store, core request/reply on `inv.rpc.<storeId>.reserve` (CP online reservations, §3). */
+export const ReserveRequestSchema = Type.Union([
+  Type.Object(
+    {
+      op: Type.Literal('hold'),
+      reservationId: UuidSchema,
+      sku: SkuSchema,
+      qty: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+      ttlSeconds: Type.Integer({ minimum: 1, maximum: 14 * 24 * 3600 }),
+      orderRef: Type.Optional(Type.String({ maxLength: 128 })),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object({ op: Type.Literal('confirm'), reservationId: UuidSchema }, { additionalProperties: false }),
+  Type.Object({ op: Type.Literal('cancel'), reservationId: UuidSchema }, { additionalProperties: false }),
+]);
+export type ReserveRequest = Static<typeof ReserveRequestSchema>;
+
+export const ReservationStatusSchema = Type.Union([
+  Type.Literal('held'),
+  Type.Literal('confirmed'),
+  Type.Literal('released'),
+  Type.Literal('expired'),
+]);
+
+/** The store answers only after the hold is durably recorded (the write queue's fsync). */
+export const ReserveReplySchema = Type.Union([
+  Type.Object({
+    ok: Type.Literal(true),
+    reservation: Type.Object({
+      id: Type.String(),
+      sku: Type.String(),
+      qty: Type.Integer(),
+      status: ReservationStatusSchema,
+      expiresAt: Type.String(),
+    }),
+  }),
+  Type.Object({ ok: Type.Literal(false), code: Type.String(), message: Type.String() }),
+]);
+export type ReserveReply = Static<typeof ReserveReplySchema>;
+
+/** Low-stock alert as published on `inv.alerts.<storeId>` and streamed over SSE. */
+export const AlertMessageSchema = Type.Object({
+  id: Type.String(),
+  storeId: Type.String(),
+  sku: Type.String(),
+  status: Type.Union([Type.Literal('open'), Type.Literal('resolved')]),
+  available: Type.Integer(),
+  minStock: Type.Integer(),
+  openedAt: Type.String(),
+  resolvedAt: Type.Union([Type.String(), Type.Null()]),
+});
+export type AlertMessage = Static<typeof AlertMessageSchema>;

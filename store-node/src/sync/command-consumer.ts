@@ -1,0 +1,87 @@
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { commandsStreamConfig, compileValidator, type NatsNames, StoreCommandSchema } from '@stocksync/shared';
+import type { FastifyBaseLogger } from 'fastify';
+import type { ChainHead } from '../db/repositories/ledger-repository';
+import type { WriteQueue } from '../db/write-queue';
+import type { TransferService } from '../domain/transfer-service';
+
+const storeCommand = compileValidator(StoreCommandSchema);
+
+/**
+ * The store's durable consumer on INV_COMMANDS: an offline store gets its commands when it returns.
+ * Each command is applied in the write queue and acked after it is durable; a failure naks it for
+ * redelivery. If the consumer breaks (stream recreated, NATS restarted) it subscribes again.
+ */
+export function startCommandConsumer(
+  nc: NatsConnection,
+  deps: {
+    names: NatsNames;
+    storeId: string;
+    writes: WriteQueue<ChainHead>;
+    transfers: TransferService;
+    log: FastifyBaseLogger;
+  },
+) {
+  let stopped = false;
+  let close: (() => Promise<void>) | undefined;
+  const durable = deps.names.commandsDurable(deps.storeId);
+
+  async function subscribe(): Promise<void> {
+    const jsm = await jetstreamManager(nc);
+    const config = commandsStreamConfig(deps.names);
+    await jsm.streams.info(config.name).catch(() => jsm.streams.add(config));
+    await jsm.consumers.info(config.name, durable).catch(() =>
+      jsm.consumers.add(config.name, {
+        durable_name: durable,
+        filter_subject: deps.names.commandsSubject(deps.storeId),
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: 30_000_000_000,
+      }),
+    );
+    const consumer = await jetstream(nc).consumers.get(config.name, durable);
+    const messages = await consumer.consume({
+      callback: (msg) => {
+        let command: ReturnType<typeof storeCommand.parse>;
+        try {
+          command = storeCommand.parse(msg.json());
+        } catch (error) {
+          deps.log.error({ err: (error as Error).message }, 'unreadable command dropped');
+          msg.term();
+          return;
+        }
+        deps.writes
+          .submit(() => deps.transfers.applyCommand(command))
+          .then(
+            () => msg.ack(),
+            (error: unknown) => {
+              deps.log.warn({ err: (error as Error).message, command: command.type }, 'command failed; redelivering');
+              msg.nak(1_000);
+            },
+          );
+      },
+    });
+    close = () => messages.close().then(() => undefined);
+    await messages.closed();
+  }
+
+  const run = async () => {
+    while (!stopped) {
+      try {
+        await subscribe();
+      } catch (error) {
+        if (!stopped) deps.log.warn({ err: (error as Error).message }, 'command consumer failed; subscribing again');
+      }
+      if (!stopped) await new Promise((r) => setTimeout(r, 1_000));
+    }
+  };
+  const running = run();
+  return {
+    async stop() {
+      stopped = true;
+      await close?.().catch(() => undefined);
+      await Promise.race([running, new Promise((r) => setTimeout(r, 2_000))]);
+    },
+  };
+}
