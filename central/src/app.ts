@@ -1,6 +1,12 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { authPlugin, errorHandlerPlugin, loggerOptions, observabilityPlugin } from '@stocksync/shared/service';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import {
+  authPlugin,
+  errorHandlerPlugin,
+  observabilityPlugin,
+  serverOptions,
+  validatorCompiler,
+} from '@stocksync/shared/service';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { CentralConfig } from './config/config';
 import { configPlugin } from './config/config-plugin';
 import { dbPlugin } from './db/db-plugin';
@@ -17,15 +23,13 @@ export type BuildOptions = { sync?: SyncPluginOptions };
  */
 export async function buildApp(config: CentralConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions(config.LOG_LEVEL),
-    // disableRequestLogging via the LogController (the top-level flag is deprecated in Fastify 5.12):
-    // observabilityPlugin writes the one line per request.
-    logController: new LogController({ disableRequestLogging: true }),
-    // Unknown fields are rejected (DESIGN §7), not silently stripped; querystrings still coerce.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    ...serverOptions({ logLevel: config.LOG_LEVEL, bodyLimit: 256 * 1024 }),
     // PGlite's WASM start-up plus migrations can take seconds on a cold, busy machine.
     pluginTimeout: 60_000,
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  })
+    // Unknown fields rejected (DESIGN §7); JSON bodies are not coerced, querystrings are.
+    .setValidatorCompiler(validatorCompiler)
+    .withTypeProvider<TypeBoxTypeProvider>();
 
   app.register(configPlugin, { config });
   app.register(errorHandlerPlugin);

@@ -41,7 +41,16 @@ export type ApplyBatchResult = {
   committedAt: Date;
 };
 
+/**
+ * Reacts to newly applied events inside the apply transaction (transfers, reservations, alerts):
+ * their effects commit or roll back with the events, and a redelivered duplicate never reaches it.
+ * Returns work to do after the commit (publishing, SSE), which runs only if the commit succeeded.
+ */
+export type ApplyHook = (tx: Database, applied: readonly StockEvent[]) => Promise<AfterCommit | undefined>;
+export type AfterCommit = () => void | Promise<void>;
+
 export type ApplyBatchOptions = {
+  hooks?: readonly ApplyHook[];
   /** Max seq advance per store per transaction; buffered events beyond it are drained by the next one. */
   window: number;
   /** Store ids known to have a cursor row (a process-local cache); others are created first. */
@@ -200,7 +209,16 @@ export async function applyBatch(
       stockUpsertStatement(collapseNewest(applied), now),
       cursorAdvanceStatement(changed),
     ]);
-    return { applied, duplicates, buffered: toBuffer.length, breaks: recorded, resend, drain };
+    const afterCommit: AfterCommit[] = [];
+    if (applied.length > 0) {
+      for (const hook of opts.hooks ?? []) {
+        const after = await hook(tx, applied);
+        if (after) afterCommit.push(after);
+      }
+    }
+    return { applied, duplicates, buffered: toBuffer.length, breaks: recorded, resend, drain, afterCommit };
   });
-  return { ...outcome, committedAt: new Date() };
+  const { afterCommit, ...result } = outcome;
+  for (const after of afterCommit) await Promise.resolve(after()).catch(() => undefined);
+  return { ...result, committedAt: new Date() };
 }

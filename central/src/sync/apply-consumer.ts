@@ -3,7 +3,13 @@ import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { StockEvent } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/database';
-import { type ApplyBatchResult, applyBatch, type PoisonMessage, type ResendNeed } from '../domain/apply-batch';
+import {
+  type ApplyBatchResult,
+  type ApplyHook,
+  applyBatch,
+  type PoisonMessage,
+  type ResendNeed,
+} from '../domain/apply-batch';
 import { recomputeIntact } from '../domain/chain-walk';
 import { type Decoded, decodeEventMessage } from './event-decoder';
 import { ensureApplyConsumer, ensureEventsStream } from './event-stream';
@@ -11,6 +17,8 @@ import type { NatsClients } from './nats-plugin';
 import type { SyncMetrics } from './sync-metrics';
 
 export type ApplyConsumerOptions = {
+  /** Domain reactions to applied events, run inside the apply transaction (registered via app.applyHooks). */
+  hooks: ApplyHook[];
   db: Database;
   nats: NatsClients;
   log: FastifyBaseLogger;
@@ -193,7 +201,7 @@ export class ApplyConsumer {
       result = await applyBatch(
         db,
         { events, poison, drainStores: drain, intact: this.isIntact },
-        { window: this.opts.window, knownStores: this.knownStores },
+        { window: this.opts.window, knownStores: this.knownStores, hooks: this.opts.hooks },
       );
     } catch (err) {
       metrics.applyErrors.inc();
@@ -222,7 +230,9 @@ export class ApplyConsumer {
     metrics.buffered.inc(result.buffered);
     const committed = result.committedAt.getTime();
     for (const event of result.applied) {
-      metrics.applyLatency.observe(Math.max(0, committed - Date.parse(event.occurredAt)) / 1000);
+      const seconds = Math.max(0, committed - Date.parse(event.occurredAt)) / 1000;
+      metrics.applyLatency.observe(seconds);
+      metrics.applyLatencyRecent.observe(seconds);
     }
     for (const found of result.breaks) {
       metrics.chainBreaks.inc({ reason: found.reason });

@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry, Summary } from 'prom-client';
 
 /** Apply-path metrics on the app's own registry (exposed by GET /metrics). */
 export function createSyncMetrics(registry: Registry) {
@@ -31,6 +31,15 @@ export function createSyncMetrics(registry: Registry) {
       name: 'central_apply_latency_seconds',
       help: 'Commit at central minus the event occurredAt at the store',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600],
+      registers,
+    }),
+    /** Exact recent quantiles (the histogram's buckets are too coarse to read a p50 of a few ms). */
+    applyLatencyRecent: new Summary({
+      name: 'central_apply_latency_recent_seconds',
+      help: 'Commit at central minus occurredAt at the store, quantiles over the last minute',
+      percentiles: [0.5, 0.9, 0.99, 0.999],
+      maxAgeSeconds: 60,
+      ageBuckets: 6,
       registers,
     }),
     chainBreaks: new Counter({

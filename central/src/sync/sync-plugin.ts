@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import type { ApplyHook } from '../domain/apply-batch';
 import { ApplyConsumer } from './apply-consumer';
 import { GapRepair } from './gap-repair';
 import { subscribeHeartbeats } from './heartbeat-subscriber';
@@ -26,6 +27,8 @@ export type SyncPluginOptions = Partial<SyncTuning> & {
 declare module 'fastify' {
   interface FastifyInstance {
     sync: { consumer: ApplyConsumer; gapRepair: GapRepair; metrics: SyncMetrics };
+    /** Push a hook here (before the app is ready) to react to applied events inside the apply transaction. */
+    applyHooks: ApplyHook[];
   }
 }
 
@@ -63,7 +66,9 @@ export const syncPlugin = fp<SyncPluginOptions>(
       requestTimeoutMs: tuning.resendTimeoutMs,
       onDrain: (storeId) => consumer.requestDrain(storeId),
     });
+    const hooks: ApplyHook[] = [];
     const consumer = new ApplyConsumer({
+      hooks,
       db,
       nats,
       log,
@@ -76,6 +81,7 @@ export const syncPlugin = fp<SyncPluginOptions>(
       onResend: () => gapRepair.notify(),
     });
     app.decorate('sync', { consumer, gapRepair, metrics });
+    app.decorate('applyHooks', hooks);
     if (enabled === false) return;
 
     let heartbeats: { unsubscribe: () => void } | null = null;

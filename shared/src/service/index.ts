@@ -3,3 +3,4 @@ export * from './config-loader';
 export * from './error-handler';
 export * from './observability';
 export * from './run-server';
+export * from './validator-compiler';
