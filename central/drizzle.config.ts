@@ -4,6 +4,6 @@ import { defineConfig } from 'drizzle-kit';
 // applied at start-up by the db plugin, identically on PostgreSQL and PGlite.
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './src/db/schema.ts',
+  schema: ['./src/db/schema.ts', './src/db/hq-schema.ts'],
   out: './drizzle',
 });

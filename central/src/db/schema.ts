@@ -13,6 +13,9 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { hqSchema } from './hq-schema';
+
+export * from './hq-schema';
 
 // Self-contained (no @stocksync/shared import): drizzle-kit loads this file through CommonJS.
 /** The prevHash of a store's first event (shared GENESIS_HASH). */
@@ -137,5 +140,5 @@ export const chainBreaks = pgTable(
   ],
 );
 
-export const schema = { stores, stock, ledger, eventBuffer, chainBreaks };
+export const schema = { stores, stock, ledger, eventBuffer, chainBreaks, ...hqSchema };
 export type Schema = typeof schema;
