@@ -36,7 +36,8 @@ export function createSyncMetrics(registry: Registry) {
     /** Exact recent quantiles (the histogram's buckets are too coarse to read a p50 of a few ms). */
     applyLatencyRecent: new Summary({
       name: 'central_apply_latency_recent_seconds',
-      help: 'Commit at central minus occurredAt at the store, quantiles over the last minute',
+      help: 'Commit at central minus occurredAt at the store, quantiles over the last minute, by event type',
+      labelNames: ['type'] as const,
       percentiles: [0.5, 0.9, 0.99, 0.999],
       maxAgeSeconds: 60,
       ageBuckets: 6,

@@ -5,6 +5,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { catchUpSection } from './catch-up-section';
+import { centralApplySection } from './central-apply-section';
 import { DEFAULT_LOAD } from './load-generator';
 import { rawLimitSections } from './raw-limit-sections';
 import {
@@ -17,8 +19,15 @@ import {
   type SectionOutcome,
 } from './report';
 import { storeSalesSection } from './store-sales-section';
+import { syncLatencySection } from './sync-latency-section';
 
-const SECTIONS: BenchSection[] = [...rawLimitSections, storeSalesSection];
+const SECTIONS: BenchSection[] = [
+  ...rawLimitSections,
+  storeSalesSection,
+  syncLatencySection,
+  centralApplySection,
+  catchUpSection(100_000),
+];
 
 const REPORT_PATH = fileURLToPath(new URL('../../../docs/benchmarks.md', import.meta.url));
 

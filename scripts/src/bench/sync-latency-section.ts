@@ -1,0 +1,102 @@
+import { seedStore } from '../../../store-node/src/seed-store';
+import { BENCH_STORE_TOKEN, startChainFixture, summaryQuantile, waitUntil } from './chain-fixture';
+import type { BenchSection } from './report';
+
+const STORES = Array.from({ length: 10 }, (_, i) => `l${i + 1}`);
+const SKUS = Array.from({ length: 100 }, (_, i) => `L-${i}`);
+const RATE = 2_000;
+
+/** Fires `rate` one-line sales per second round-robin over the stores for `seconds`, without waiting. */
+async function paced(urls: string[], rate: number, seconds: number): Promise<{ sent: number; failed: number }> {
+  const tickMs = 5;
+  const inFlight: Array<Promise<void>> = [];
+  let sent = 0;
+  let failed = 0;
+  const started = performance.now();
+  for (let elapsed = 0; elapsed < seconds * 1000; elapsed = performance.now() - started) {
+    // Catch up on the schedule when the loop was late, so the rate holds on a busy machine.
+    const due = Math.floor((elapsed / 1000) * rate) - sent;
+    for (let i = 0; i < due; i++) {
+      const url = urls[sent % urls.length]!;
+      const sku = SKUS[(sent * 7) % SKUS.length]!;
+      sent++;
+      inFlight.push(
+        fetch(`${url}/sales`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${BENCH_STORE_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ lines: [{ sku, qty: 1 }] }),
+        }).then(
+          async (r) => {
+            await r.arrayBuffer();
+            if (r.status !== 201) failed++;
+          },
+          () => {
+            failed++;
+          },
+        ),
+      );
+    }
+    await new Promise((r) => setTimeout(r, tickMs));
+  }
+  await Promise.all(inFlight);
+  return { sent, failed };
+}
+
+/** DESIGN §9: store commit → visible at central, at 2,000 events/s spread over 10 store nodes. */
+export const syncLatencySection: BenchSection = {
+  name: 'Sync: store commit → visible at central',
+  async run(ctx) {
+    const chain = await startChainFixture({ natsUrl: ctx.natsUrl, databaseUrl: ctx.databaseUrl });
+    try {
+      ctx.progress(`seeding and starting ${STORES.length} store nodes`);
+      const urls: string[] = [];
+      for (const storeId of STORES) {
+        const products = SKUS.map((sku) => ({ sku, name: sku, price: '1.00' }));
+        await seedStore({ dataDir: chain.storeDir(storeId), storeId, products, openingStock: () => 1_000_000 });
+        urls.push((await chain.startStore(storeId)).url);
+      }
+      const storeSeqs = async () => {
+        let total = 0;
+        for (const url of urls) {
+          const res = await fetch(`${url}/sync`, { headers: { authorization: `Bearer ${BENCH_STORE_TOKEN}` } });
+          total += ((await res.json()) as { lastSeq: number }).lastSeq;
+        }
+        return total;
+      };
+      const opening = await storeSeqs();
+      await waitUntil(async () => (await chain.appliedSeq(STORES)) === opening, 60_000, 50);
+      ctx.progress(`${RATE} sales/s (1 event each) for ${ctx.load.durationSec} s`);
+      const { sent, failed } = await paced(urls, RATE, ctx.load.durationSec);
+      const expected = await storeSeqs();
+      const converged = await waitUntil(async () => (await chain.appliedSeq(STORES)) === expected, 60_000, 50);
+      const metrics = await (await fetch(`${chain.central.url}/metrics`)).text();
+      const q = (p: number) =>
+        (summaryQuantile(metrics, 'central_apply_latency_recent_seconds', p, 'type="stock.sold"') ?? Number.NaN) * 1000;
+      const js = ctx.raw.jetstream;
+      return [
+        {
+          figure: `events sent at ${RATE}/s over ${STORES.length} stores (failed ${failed}, converged ${converged})`,
+          value: sent,
+          unit: 'events',
+        },
+        {
+          figure: 'commit → visible at central, p50',
+          value: q(0.5),
+          unit: 'ms',
+          ...(js ? { rawLimit: js.p50Ms, rawLimitLabel: 'JetStream publish→consume p50' } : {}),
+          target: '≤ 5 ms',
+        },
+        {
+          figure: 'commit → visible at central, p99',
+          value: q(0.99),
+          unit: 'ms',
+          ...(js ? { rawLimit: js.p99Ms, rawLimitLabel: 'JetStream publish→consume p99' } : {}),
+          target: '≤ 25 ms',
+        },
+        { figure: 'commit → visible at central, p99.9', value: q(0.999), unit: 'ms' },
+      ];
+    } finally {
+      await chain.dispose();
+    }
+  },
+};
