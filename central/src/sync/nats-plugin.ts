@@ -25,6 +25,9 @@ export const natsPlugin = fp(
       reconnect: true,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
+      // The client otherwise builds an Error (with a stack trace) for every request and publish,
+      // measured at ~8% of CPU on the publish path.
+      noAsyncTraces: true,
     });
     const jsm = await jetstreamManager(nc);
     app.decorate('nats', { nc, js: jetstream(nc), jsm, names: natsNames(NATS_PREFIX) });
