@@ -1,7 +1,13 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import { authPlugin, errorHandlerPlugin, observabilityPlugin, serverOptions } from '@stocksync/shared/service';
+import {
+  authPlugin,
+  drainOnClosePlugin,
+  errorHandlerPlugin,
+  observabilityPlugin,
+  serverOptions,
+} from '@stocksync/shared/service';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { StoreConfig } from './config/config';
 import { configPlugin } from './config/config-plugin';
@@ -28,6 +34,7 @@ export async function buildStoreApp(config: StoreConfig, opts: BuildOptions = {}
   // Infrastructure
   await app.register(configPlugin, { config });
   await app.register(errorHandlerPlugin);
+  await app.register(drainOnClosePlugin);
   await app.register(observabilityPlugin, { service: 'store-node' });
   await app.register(authPlugin, { tokens: [{ token: config.STORE_TOKEN, role: 'admin' }] });
   await app.register(dbPlugin);

@@ -1,5 +1,6 @@
 export * from './auth';
 export * from './config-loader';
+export * from './drain-on-close';
 export * from './error-handler';
 export * from './observability';
 export * from './run-server';
