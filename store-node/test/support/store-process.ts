@@ -1,20 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@stocksync/shared/testing';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const SERVER = `${ROOT}store-node/src/server.ts`;
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export type StoreProcess = { child: ChildProcess; url: string; stderr: () => string; exited: Promise<number | null> };
 
