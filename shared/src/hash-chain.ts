@@ -23,13 +23,27 @@ export function canonicalEvent(event: UnchainedEvent & { prevHash: string }): st
   return JSON.stringify(sorted);
 }
 
+function hashOf(prevHash: string, canonical: string): string {
+  return createHash('sha256').update(prevHash).update('\n').update(canonical).digest('hex');
+}
+
 export function eventHash(event: UnchainedEvent & { prevHash: string }): string {
-  return createHash('sha256').update(event.prevHash).update('\n').update(canonicalEvent(event)).digest('hex');
+  return hashOf(event.prevHash, canonicalEvent(event));
 }
 
 export function chainEvent(event: UnchainedEvent, prevHash: string): StockEvent {
+  return sealEvent(event, prevHash).event;
+}
+
+/**
+ * Chains an event and also returns its JSON (the canonical form plus the hash), so the store's
+ * outbox row needs no second serialization of the same event.
+ */
+export function sealEvent(event: UnchainedEvent, prevHash: string): { event: StockEvent; json: string } {
   const withPrev = { ...event, prevHash };
-  return { ...withPrev, hash: eventHash(withPrev) };
+  const canonical = canonicalEvent(withPrev);
+  const hash = hashOf(prevHash, canonical);
+  return { event: { ...withPrev, hash }, json: `${canonical.slice(0, -1)},"hash":"${hash}"}` };
 }
 
 export type ChainBreak = { seq: number; reason: 'hash-mismatch' | 'prev-hash-mismatch' | 'seq-gap' };

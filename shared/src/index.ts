@@ -4,6 +4,7 @@ export * from './hash-chain';
 export * from './hq-messages';
 export * from './ids';
 export * from './nats-names';
+export * from './nats-url';
 export * from './stream-config';
 export * from './sync-messages';
 export * from './validation';

@@ -1,3 +1,4 @@
 export * from './jetstream-reader';
 export * from './nats-server';
+export * from './redis-server';
 export * from './service-process';

@@ -71,6 +71,15 @@ export class ServiceProcess {
     await exited;
   }
 
+  /** SIGSTOP: the process hangs (open sockets, no answers), like a frozen machine; resume() continues it. */
+  pause(): void {
+    if (this.running) this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    if (this.running) this.child?.kill('SIGCONT');
+  }
+
   kill9(): Promise<void> {
     return this.signal('SIGKILL');
   }

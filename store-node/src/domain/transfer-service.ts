@@ -52,7 +52,12 @@ export function createTransferService(deps: {
           createdAt: at,
           updatedAt: at,
         });
-      } else if (inTransit && found.status === 'requested' && found.toStoreId === storeId) {
+      } else if (
+        inTransit &&
+        found.toStoreId === storeId &&
+        (found.status === 'requested' || found.status === 'cancelled')
+      ) {
+        // The goods did leave: a cancel that raced an offline source's shipment must not strand them.
         transfers.update(found.id, { status: 'in_transit', shippedQty: command.qty, updatedAt: at });
       }
     },

@@ -61,11 +61,12 @@ export function startCatalogFollower(nc: NatsConnection, deps: Deps) {
   const prefix = `${deps.storeId}.`;
   void loop(deps.names.catalogBucket, '>', (_key, value) => {
     const { updatedAt, ...fields } = catalogProduct.parse(value);
-    const waiting = waitingForProduct.get(fields.sku);
-    waitingForProduct.delete(fields.sku);
     void write(`product ${fields.sku}`, () => {
       deps.products.upsert([fields], updatedAt);
+      // Read inside the job: a minimum whose job ran just before this one parked itself here.
+      const waiting = waitingForProduct.get(fields.sku);
       if (waiting) deps.stock.setMinStock(fields.sku, waiting.minStock, waiting.updatedAt);
+      waitingForProduct.delete(fields.sku);
     });
   });
   void loop(deps.names.storeSettingsBucket, `${prefix}>`, (key, value) => {

@@ -1,4 +1,5 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { natsConnectOptions } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
 
 /**
@@ -15,9 +16,7 @@ export class NatsLink {
    * `inboxPrefix` gives the store reply subjects of its own (PubAcks, KV and command deliveries), so a
    * NATS user per store may subscribe to `<inboxPrefix>.>` only, never to other processes' replies.
    */
-  constructor(
-    private readonly opts: { servers: string; name: string; inboxPrefix?: string; log: FastifyBaseLogger },
-  ) {}
+  constructor(private readonly opts: { servers: string; name: string; inboxPrefix?: string; log: FastifyBaseLogger }) {}
 
   get connection(): NatsConnection | undefined {
     return this.online ? this.nc : undefined;
@@ -31,7 +30,8 @@ export class NatsLink {
 
   start(): void {
     connect({
-      servers: this.opts.servers,
+      // NATS_URL may carry this store's credentials (nats://s1:secret@host), which nats.js needs apart.
+      ...natsConnectOptions(this.opts.servers),
       name: this.opts.name,
       ...(this.opts.inboxPrefix ? { inboxPrefix: this.opts.inboxPrefix } : {}),
       reconnect: true,

@@ -31,7 +31,12 @@ export const syncPlugin = fp(
     const storeId = app.config.STORE_ID;
     const now = () => app.clock.now();
     const { writes, repos, log } = app;
-    const link = new NatsLink({ servers: app.config.NATS_URL, name: `store-${storeId}`, log });
+    const link = new NatsLink({
+      servers: app.config.NATS_URL,
+      name: `store-${storeId}`,
+      inboxPrefix: `_INBOX.${storeId}`,
+      log,
+    });
     const publisher = new OutboxPublisher({
       link,
       outbox: repos.outbox,

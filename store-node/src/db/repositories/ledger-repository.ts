@@ -1,4 +1,4 @@
-import { chainEvent, type EventType, GENESIS_HASH, newId, type StockEvent } from '@stocksync/shared';
+import { type EventType, GENESIS_HASH, newId, type StockEvent, sealEvent } from '@stocksync/shared';
 import { and, asc, desc, gte, lte, sql } from 'drizzle-orm';
 import type { StoreDb } from '../db-plugin';
 import { ledger } from '../schema';
@@ -29,11 +29,11 @@ export function createLedgerRepository(db: StoreDb, storeId: string, now: () => 
   // driver, measured 3× cheaper than drizzle's placeholder mapping. Column names follow schema.ts.
   const sqlite = db.$client;
   const updateStock = sqlite.prepare(
-    'UPDATE stock SET on_hand = @onHand, reserved = @reserved, version = @version, updated_at = @occurredAt WHERE sku = @sku',
+    'UPDATE stock SET on_hand = ?, reserved = ?, version = ?, updated_at = ? WHERE sku = ?',
   );
   const insertLedger = sqlite.prepare(
     `INSERT INTO ledger (seq, event_id, type, sku, delta, reserved_delta, on_hand, reserved, version, occurred_at, ref, reason, prev_hash, hash)
-     VALUES (@seq, @id, @type, @sku, @delta, @reservedDelta, @onHand, @reserved, @version, @occurredAt, @ref, @reason, @prevHash, @hash)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertOutbox = sqlite.prepare('INSERT INTO outbox (seq, event_id, payload, created_at_ms) VALUES (?, ?, ?, ?)');
 
@@ -49,7 +49,7 @@ export function createLedgerRepository(db: StoreDb, storeId: string, now: () => 
     const reserved = current.reserved + change.reservedDelta;
     if (onHand < 0 || reserved < 0) throw new Error(`invariant: ${change.sku} would reach onHand=${onHand}`);
     const ms = now();
-    const event = chainEvent(
+    const { event, json } = sealEvent(
       {
         id: newId(),
         schema: 1,
@@ -68,10 +68,25 @@ export function createLedgerRepository(db: StoreDb, storeId: string, now: () => 
       },
       head.hash,
     );
-    const row = { ...event, ref: event.ref ?? null, reason: event.reason ?? null };
-    updateStock.run(row);
-    insertLedger.run(row);
-    insertOutbox.run(event.seq, event.id, JSON.stringify(event), ms);
+    const { seq, id, type, sku, delta, reservedDelta, version, occurredAt, prevHash, hash } = event;
+    updateStock.run(onHand, reserved, version, occurredAt, sku);
+    insertLedger.run(
+      seq,
+      id,
+      type,
+      sku,
+      delta,
+      reservedDelta,
+      onHand,
+      reserved,
+      version,
+      occurredAt,
+      event.ref ?? null,
+      event.reason ?? null,
+      prevHash,
+      hash,
+    );
+    insertOutbox.run(seq, id, json, ms);
     head = { seq: event.seq, hash: event.hash };
     return event;
   }

@@ -65,13 +65,17 @@ export const transferRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Target store: the goods arrive; less than shipped opens a discrepancy; idempotent',
         headers: IdempotencyHeaders,
         params: IdParams,
-        body: Type.Optional(ReceiveBody),
+        body: ReceiveBody,
         response: { 200: TransferView, ...errors(404, 409) },
+      },
+      // No body at all means "everything shipped arrived": validate it as an empty object.
+      preValidation: async (request) => {
+        request.body ??= {};
       },
     },
     async (request, reply) =>
       idempotentWrite(app, request, reply, 200, () =>
-        app.transfers.receive(request.params.id, request.body?.receivedQty),
+        app.transfers.receive(request.params.id, request.body.receivedQty),
       ),
   );
   app.get(
