@@ -41,6 +41,7 @@ export class WriteQueue<S = unknown> {
   private readonly durableListeners: Array<(head: S) => void> = [];
   private awaitingSync: Array<Committed<S>> = [];
   private syncInFlight = false;
+  private syncWaiters: Array<() => void> = [];
   private walFd: number | undefined;
   private readonly begin;
   private readonly commit;
@@ -81,9 +82,11 @@ export class WriteQueue<S = unknown> {
     this.durableListeners.push(listener);
   }
 
-  /** Runs and syncs whatever is queued, synchronously (at shutdown, so nothing accepted is left behind). */
-  drain(): void {
+  /** Runs and syncs whatever is queued (at shutdown, so nothing accepted is left behind). */
+  async drain(): Promise<void> {
     while (this.pending.length > 0) this.flushOnce();
+    // An fsync on the thread pool still holds the descriptor: let it finish before closing it.
+    while (this.syncInFlight) await new Promise<void>((resolve) => this.syncWaiters.push(resolve));
     if (this.awaitingSync.length > 0 && this.opts.walFile) fsyncSync(this.wal());
     this.settle(this.awaitingSync.splice(0));
     if (this.walFd !== undefined) closeSync(this.walFd);
@@ -165,6 +168,7 @@ export class WriteQueue<S = unknown> {
     this.syncInFlight = true;
     fsync(this.wal(), (error) => {
       this.syncInFlight = false;
+      for (const waiter of this.syncWaiters.splice(0)) waiter();
       if (error) {
         for (const committed of group) committed.fail(error);
         this.opts.onFatal?.(error);

@@ -130,7 +130,7 @@ export const domainPlugin = fp<DomainOptions>(
     app.addHook('onReady', sweep);
     app.addHook('onClose', async () => {
       clearInterval(timer);
-      writes.drain();
+      await writes.drain();
     });
   },
   { name: 'domain', dependencies: ['config', 'db', 'observability'] },
