@@ -1,15 +1,23 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   authPlugin,
+  drainOnClosePlugin,
   errorHandlerPlugin,
   observabilityPlugin,
   serverOptions,
   validatorCompiler,
 } from '@stocksync/shared/service';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { catalogPlugin } from './catalog/catalog-plugin';
+import { commandRelayPlugin } from './commands/command-relay-plugin';
 import type { CentralConfig } from './config/config';
 import { configPlugin } from './config/config-plugin';
 import { dbPlugin } from './db/db-plugin';
+import { alertsPlugin } from './domain/alerts-plugin';
+import { reservationsPlugin } from './domain/reservations-plugin';
+import { transfersPlugin } from './domain/transfers-plugin';
+import { rateLimitPlugin } from './infra/rate-limit-plugin';
+import { redisPlugin } from './redis/redis-plugin';
 import { docsPlugin } from './routes/docs-plugin';
 import { routes } from './routes/index';
 import { natsPlugin } from './sync/nats-plugin';
@@ -33,7 +41,12 @@ export async function buildApp(config: CentralConfig, options: BuildOptions = {}
 
   app.register(configPlugin, { config });
   app.register(errorHandlerPlugin);
+  app.register(drainOnClosePlugin);
   app.register(observabilityPlugin, { service: 'central' });
+  app.register(rateLimitPlugin, {
+    perMinute: config.RATE_LIMIT_PER_MINUTE,
+    tokens: [config.HQ_ADMIN_TOKEN, config.HQ_VIEWER_TOKEN],
+  });
   app.register(authPlugin, {
     tokens: [
       { token: config.HQ_ADMIN_TOKEN, role: 'admin' },
@@ -42,8 +55,14 @@ export async function buildApp(config: CentralConfig, options: BuildOptions = {}
   });
   app.register(dbPlugin);
   app.register(natsPlugin);
+  app.register(redisPlugin);
 
   app.register(syncPlugin, options.sync ?? {});
+  app.register(reservationsPlugin);
+  app.register(alertsPlugin);
+  app.register(catalogPlugin);
+  app.register(commandRelayPlugin, { enabled: options.sync?.enabled });
+  app.register(transfersPlugin);
 
   app.register(docsPlugin);
   app.register(routes);

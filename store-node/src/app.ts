@@ -45,7 +45,13 @@ export async function buildStoreApp(config: StoreConfig, opts: BuildOptions = {}
       security: [{ bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiHooks: {}, staticCSP: true });
+  // The docs are public like /health (DESIGN §7): mark every route of the UI plugin as such.
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, public: true };
+    });
+    await docs.register(swaggerUi, { routePrefix: '/docs', uiHooks: {}, staticCSP: true });
+  });
 
   // Domain
   await app.register(domainPlugin, { clock: opts.clock });

@@ -13,6 +13,14 @@ export const CentralConfigSchema = Type.Object({
   NATS_URL: Type.String({ minLength: 1, default: 'nats://127.0.0.1:4222' }),
   NATS_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]*$', default: '' }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+  /** Namespaces every Redis key (lock:reserve:…), so deployments or tests can share one Redis. */
+  REDIS_KEY_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_:.-]*$', maxLength: 64, default: '' }),
+  /** How long a NATS request to a store (hold/confirm/cancel) may take before 503 STORE_UNAVAILABLE. */
+  RESERVE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 30_000, default: 2_500 }),
+  /** How long a reservation request may wait for its (store, SKU) lock, in this process and across replicas. */
+  RESERVE_LOCK_WAIT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 5_000 }),
+  /** Keep-alive comment interval on GET /alerts/stream, so proxies keep the connection open. */
+  SSE_HEARTBEAT_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 15_000 }),
   HQ_ADMIN_TOKEN: Type.String({ minLength: 8 }),
   HQ_VIEWER_TOKEN: Type.String({ minLength: 8 }),
   // An enum (not a union of literals) so a bad value gives one readable error line.
@@ -21,6 +29,10 @@ export const CentralConfigSchema = Type.Object({
   APPLY_BATCH_MAX: Type.Integer({ minimum: 1, maximum: 50_000, default: 1000 }),
   /** JetStream ack_wait of the apply consumer: how long a crashed replica's in-flight events wait for redelivery. */
   APPLY_ACK_WAIT_MS: Type.Integer({ minimum: 1000, maximum: 600_000, default: 30_000 }),
+  /** Requests per minute per bearer token (per client IP without one), per replica; /health and /metrics exempt. */
+  RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 600_000 }),
+  /** Period of the catalog publisher's retry of changes not yet in the KV buckets (NATS down, crash). */
+  CATALOG_PUBLISH_INTERVAL_MS: Type.Integer({ minimum: 50, maximum: 600_000, default: 3_000 }),
 });
 export type CentralConfig = Static<typeof CentralConfigSchema>;
 

@@ -1,6 +1,6 @@
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { type NatsNames, natsNames } from '@stocksync/shared';
+import { type NatsNames, natsConnectOptions, natsNames } from '@stocksync/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -20,7 +20,8 @@ export const natsPlugin = fp(
   async (app: FastifyInstance) => {
     const { NATS_URL, NATS_PREFIX } = app.config;
     const nc = await connect({
-      servers: NATS_URL.split(','),
+      // Credentials may ride in NATS_URL (nats://central:secret@host): see deploy/nats/nats-server.conf.
+      ...natsConnectOptions(NATS_URL),
       name: 'stocksync-central',
       reconnect: true,
       maxReconnectAttempts: -1,

@@ -1,12 +1,13 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { createStockRepository } from '../../db/stock-repository';
+import { createTransfersRepository } from '../../db/transfers-repository';
 import { readErrors, SkuParam } from '../common-schemas';
 
 const Quantities = {
   onHand: Type.Integer(),
   reserved: Type.Integer(),
   available: Type.Integer(),
-  inTransit: Type.Integer({ description: 'shipped to this store, not yet received (transfers: not built yet, 0)' }),
+  inTransit: Type.Integer({ description: 'shipped towards this store by transfers, not yet received' }),
 };
 const AvailabilitySchema = Type.Object({
   sku: Type.String(),
@@ -14,9 +15,14 @@ const AvailabilitySchema = Type.Object({
   totals: Type.Object(Quantities),
 });
 
-/** Where a SKU can be had across the chain (DESIGN §7). An unknown SKU has no stores and zero totals. */
+/**
+ * Where a SKU can be had across the chain (DESIGN §7). An unknown SKU has no stores and zero totals.
+ * inTransit counts towards the receiving store (a store with goods on the way but no stock row yet
+ * is listed with zeros), so totals.onHand + totals.inTransit is the chain's whole quantity (§8.5).
+ */
 export const availabilityRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const stock = createStockRepository(app.db);
+  const transfers = createTransfersRepository(app.db);
   app.get(
     '/products/:sku/availability',
     {
@@ -29,15 +35,21 @@ export const availabilityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { sku } = request.params;
-      const rows = await stock.bySku(sku);
+      const [rows, inTransit] = await Promise.all([stock.bySku(sku), transfers.inTransitBySku(sku)]);
       const stores = rows.map((r) => ({
         storeId: r.storeId,
         onHand: r.onHand,
         reserved: r.reserved,
         available: r.onHand - r.reserved,
-        inTransit: 0,
+        inTransit: inTransit.get(r.storeId) ?? 0,
         version: r.version,
       }));
+      for (const [storeId, qty] of inTransit) {
+        if (!stores.some((s) => s.storeId === storeId)) {
+          stores.push({ storeId, onHand: 0, reserved: 0, available: 0, inTransit: qty, version: 0 });
+        }
+      }
+      stores.sort((a, b) => (a.storeId < b.storeId ? -1 : a.storeId > b.storeId ? 1 : 0));
       const totals = { onHand: 0, reserved: 0, available: 0, inTransit: 0 };
       for (const s of stores) {
         totals.onHand += s.onHand;

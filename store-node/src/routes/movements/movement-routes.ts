@@ -4,7 +4,16 @@ import { SkuSchema } from '@stocksync/shared';
 import { idempotentWrite } from '../idempotent-write';
 import { errors, IdempotencyHeaders, LineResult, Lines, MAX_LINE_QTY, Ref } from '../route-schemas';
 
-const MovementBody = Type.Object({ lines: Lines, ref: Type.Optional(Ref) }, { additionalProperties: false });
+const MovementBody = Type.Object(
+  { lines: Lines, ref: Type.Optional(Ref) },
+  {
+    additionalProperties: false,
+    examples: [
+      { lines: [{ sku: 'GRO-001', qty: 2 }] },
+      { lines: [{ sku: 'GRO-001', qty: 1 }, { sku: 'HOM-012', qty: 3 }], ref: 'ticket-0042' },
+    ],
+  },
+);
 const MovementResult = Type.Object({ id: Type.String(), occurredAt: Type.String(), lines: Type.Array(LineResult) });
 const Reason = Type.String({ minLength: 1, maxLength: 200 });
 const AdjustmentBody = Type.Union([

@@ -27,7 +27,7 @@ const DiscrepancyView = Type.Object({
 });
 const ReceiveBody = Type.Object(
   { receivedQty: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{}, { receivedQty: 3 }] },
 );
 
 /** What the store has to ship or receive, and what it found missing. */

@@ -1,0 +1,152 @@
+import { jetstream } from '@nats-io/jetstream';
+import { type KV, Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type CatalogProduct, type NatsNames, type StoreSkuSettings, storeSettingsKey } from '@stocksync/shared';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database } from '../db/database';
+import { createProductsRepository, type ProductRow } from '../db/products-repository';
+import { createStoreSettingsRepository, type StoreSkuSettingsRow } from '../db/store-settings-repository';
+import { normalizePrice } from './price';
+
+export type CatalogPublisherOptions = {
+  db: Database;
+  nc: NatsConnection;
+  names: NatsNames;
+  log: FastifyBaseLogger;
+  /** Retry period for rows whose latest version is not in the buckets yet. */
+  intervalMs: number;
+  /** Bounds a put (and so the row locks held meanwhile) when NATS stops answering. */
+  putTimeoutMs: number;
+  batchSize?: number;
+};
+
+export function catalogProductMessage(row: ProductRow): CatalogProduct {
+  return {
+    sku: row.sku,
+    name: row.name,
+    description: row.description,
+    category: row.category,
+    price: normalizePrice(row.price),
+    defaultMinStock: row.defaultMinStock,
+    active: row.active,
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+const settingsMessage = (row: StoreSkuSettingsRow): StoreSkuSettings => ({
+  minStock: row.minStock,
+  updatedAt: row.updatedAt.toISOString(),
+});
+
+/**
+ * Pushes the catalog and per-store settings from PostgreSQL (the record) to the KV buckets stores
+ * follow. Every row carries version and published_version; a pass publishes the rows that are ahead,
+ * under their row locks, and then records the published version. A write calls flush() right after
+ * its commit; the timer retries whatever that missed (NATS down, a crash between commit and publish,
+ * another replica's write), so every change reaches the buckets eventually and never out of order.
+ */
+export class CatalogPublisher {
+  private buckets: { catalog: KV; settings: KV } | undefined;
+  private tail: Promise<void> = Promise.resolve();
+  private queued: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private connected = true;
+  private stopped = false;
+  private readonly batchSize: number;
+
+  constructor(private readonly opts: CatalogPublisherOptions) {
+    this.batchSize = opts.batchSize ?? 200;
+  }
+
+  start(): void {
+    void this.watchConnection();
+    const tick = () => {
+      void this.flush().finally(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs);
+      });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.tail;
+  }
+
+  /** One publishing pass after any pass already running; concurrent callers share the queued pass. */
+  flush(): Promise<void> {
+    if (this.queued) return this.queued;
+    const next = this.tail.then(async () => {
+      this.queued = undefined;
+      if (this.stopped || !this.connected) return;
+      try {
+        await this.pass();
+      } catch (error) {
+        this.buckets = undefined;
+        this.opts.log.warn({ err: (error as Error).message }, 'catalog publish failed; will retry');
+      }
+    });
+    this.queued = next;
+    this.tail = next;
+    return next;
+  }
+
+  /** Creates both buckets if missing (default options, as the stores open them). */
+  private async open(): Promise<{ catalog: KV; settings: KV }> {
+    if (this.buckets) return this.buckets;
+    const kvm = new Kvm(jetstream(this.opts.nc, { timeout: this.opts.putTimeoutMs }));
+    const buckets = {
+      catalog: await kvm.create(this.opts.names.catalogBucket),
+      settings: await kvm.create(this.opts.names.storeSettingsBucket),
+    };
+    this.buckets = buckets;
+    return buckets;
+  }
+
+  private async pass(): Promise<void> {
+    const { catalog, settings } = await this.open();
+    const { db, log } = this.opts;
+    // Each batch is its own transaction; stop at the first batch that could not publish everything.
+    for (let more = true; more; ) {
+      more = await db.transaction(async (tx) => {
+        const repo = createProductsRepository(tx);
+        const rows = await repo.lockUnpublished(this.batchSize);
+        const done = await this.put(rows, (r) => catalog.put(r.sku, JSON.stringify(catalogProductMessage(r))));
+        await repo.markPublished(done);
+        if (done.length > 0) log.debug({ products: done.length }, 'catalog published');
+        return rows.length === this.batchSize && done.length === rows.length;
+      });
+    }
+    for (let more = true; more; ) {
+      more = await db.transaction(async (tx) => {
+        const repo = createStoreSettingsRepository(tx);
+        const rows = await repo.lockUnpublished(this.batchSize);
+        const done = await this.put(rows, (r) =>
+          settings.put(storeSettingsKey(r.storeId, r.sku), JSON.stringify(settingsMessage(r))),
+        );
+        await repo.markPublished(done);
+        return rows.length === this.batchSize && done.length === rows.length;
+      });
+    }
+  }
+
+  /** Pipelined puts; returns the rows the server acknowledged. */
+  private async put<R extends { version: number }>(rows: readonly R[], put: (row: R) => Promise<number>) {
+    const results = await Promise.allSettled(rows.map(put));
+    const failed = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+    if (failed.length > 0) this.opts.log.warn({ failed: failed.length, err: failed[0] }, 'catalog puts failed');
+    return rows.filter((_, i) => results[i]?.status === 'fulfilled');
+  }
+
+  /** While disconnected a pass would only hold row locks until its puts time out: skip it. */
+  private async watchConnection(): Promise<void> {
+    for await (const status of this.opts.nc.status()) {
+      if (status.type === 'disconnect') this.connected = false;
+      if (status.type === 'reconnect') {
+        this.connected = true;
+        void this.flush();
+      }
+    }
+  }
+}

@@ -1,0 +1,146 @@
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { commandsStreamConfig, type NatsNames } from '@stocksync/shared';
+import type { FastifyBaseLogger } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
+import { createCommandOutboxRepository } from '../db/command-outbox-repository';
+import type { Database } from '../db/database';
+
+const MIN_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 5_000;
+
+export type CommandRelayOptions = {
+  db: Database;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  names: NatsNames;
+  log: FastifyBaseLogger;
+  registry?: Registry;
+  batchMax?: number;
+  /** Idle poll: picks up commands other replicas enqueued (their own relay may be down). */
+  pollMs?: number;
+  publishTimeoutMs?: number;
+};
+
+/** The commands stream with the shared definition; stores create the same one if they come up first. */
+export async function ensureCommandsStream(jsm: JetStreamManager, names: NatsNames): Promise<void> {
+  const config = commandsStreamConfig(names);
+  try {
+    await jsm.streams.info(config.name);
+  } catch {
+    await jsm.streams.add(config).catch(() => jsm.streams.info(config.name));
+  }
+}
+
+/**
+ * Drains command_outbox to INV_COMMANDS (`inv.commands.<storeId>`) in created order: one pipelined
+ * batch per round, msgID = command id, published_at set up to the last contiguous PubAck. A round
+ * runs in one transaction holding a try-advisory-lock, so across replicas one relays at a time
+ * (order kept, nobody blocks); a crash after publish and before commit republishes, which JetStream's
+ * dedup window and the store's idempotent applyCommand make harmless.
+ */
+export class CommandRelay {
+  private stopped = true;
+  private wake: (() => void) | undefined;
+  /** Set by notify(): commands were enqueued while a round was running, so do not idle. */
+  private dirty = false;
+  private streamReady = false;
+  private running: Promise<void> | undefined;
+  private readonly published: Counter | undefined;
+  private readonly batchMax: number;
+  private readonly pollMs: number;
+  private readonly publishTimeoutMs: number;
+
+  constructor(private readonly deps: CommandRelayOptions) {
+    this.batchMax = deps.batchMax ?? 500;
+    this.pollMs = deps.pollMs ?? 1_000;
+    this.publishTimeoutMs = deps.publishTimeoutMs ?? 5_000;
+    this.published = deps.registry
+      ? new Counter({
+          name: 'central_commands_published_total',
+          help: 'Store commands published to INV_COMMANDS',
+          registers: [deps.registry],
+        })
+      : undefined;
+  }
+
+  /** A transaction enqueued commands: relay now rather than at the next poll. */
+  notify(): void {
+    this.dirty = true;
+    this.wake?.();
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.running = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.running;
+  }
+
+  /** One round; returns how many commands it published (0 when another replica holds the round). */
+  async relayOnce(): Promise<number> {
+    if (!this.streamReady) {
+      await ensureCommandsStream(this.deps.jsm, this.deps.names);
+      this.streamReady = true;
+    }
+    const { published, failure } = await this.deps.db.transaction(async (tx) => {
+      const outbox = createCommandOutboxRepository(tx);
+      if (!(await outbox.tryRelayLock())) return { published: 0, failure: undefined };
+      const rows = await outbox.unpublished(this.batchMax);
+      if (rows.length === 0) return { published: 0, failure: undefined };
+      const acks = await Promise.allSettled(
+        rows.map((row) =>
+          this.deps.js.publish(this.deps.names.commandsSubject(row.storeId), JSON.stringify(row.payload), {
+            msgID: row.id,
+            timeout: this.publishTimeoutMs,
+          }),
+        ),
+      );
+      const firstFailed = acks.findIndex((a) => a.status === 'rejected');
+      const done = firstFailed === -1 ? rows : rows.slice(0, firstFailed);
+      await outbox.markPublished(
+        done.map((r) => r.id),
+        new Date(),
+      );
+      const rejected = acks[firstFailed];
+      return { published: done.length, failure: rejected?.status === 'rejected' ? rejected.reason : undefined };
+    });
+    this.published?.inc(published);
+    if (failure !== undefined) throw failure;
+    return published;
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.wake === done) this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  private async loop(): Promise<void> {
+    let backoff = MIN_BACKOFF_MS;
+    while (!this.stopped) {
+      this.dirty = false;
+      try {
+        const published = await this.relayOnce();
+        backoff = MIN_BACKOFF_MS;
+        if (published < this.batchMax && !this.dirty) await this.pause(this.pollMs);
+      } catch (error) {
+        if (this.stopped) break;
+        this.streamReady = false;
+        this.deps.log.warn({ err: (error as Error).message, retryInMs: backoff }, 'command relay failed');
+        await this.pause(backoff);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+    }
+  }
+}

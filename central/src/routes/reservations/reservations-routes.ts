@@ -1,0 +1,60 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { DomainError, ErrorCode } from '@stocksync/shared';
+import { ErrorSchema, readErrors } from '../common-schemas';
+import { HoldBody, ReservationIdParams, ReservationSchema, reservationView, writeErrors } from './reservation-schemas';
+
+/** Online reservations (click & collect): CP, confirmed only once the owning store durably holds them. */
+export const reservationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { reservations } = app;
+
+  app.post(
+    '/reservations',
+    {
+      schema: {
+        tags: ['reservations'],
+        summary: 'Hold stock for an online order at a store (or let central pick one)',
+        body: HoldBody,
+        response: { 201: ReservationSchema, ...writeErrors },
+      },
+    },
+    async (request, reply) => {
+      const row = await reservations.hold(request.body);
+      return reply.status(201).send(reservationView(row));
+    },
+  );
+
+  app.get(
+    '/reservations/:id',
+    {
+      schema: {
+        tags: ['reservations'],
+        summary: 'One online reservation as central knows it',
+        params: ReservationIdParams,
+        response: { 200: ReservationSchema, ...readErrors, 404: ErrorSchema },
+      },
+    },
+    async (request) => {
+      const row = await reservations.get(request.params.id);
+      if (!row) throw new DomainError(ErrorCode.NOT_FOUND, `Reservation ${request.params.id} not found`);
+      return reservationView(row);
+    },
+  );
+
+  for (const op of ['confirm', 'cancel'] as const) {
+    app.post(
+      `/reservations/:id/${op}`,
+      {
+        schema: {
+          tags: ['reservations'],
+          summary:
+            op === 'confirm'
+              ? 'Turn the hold into a sale at the store (idempotent; 409 once expired)'
+              : 'Release the hold at the store (idempotent)',
+          params: ReservationIdParams,
+          response: { 200: ReservationSchema, ...writeErrors },
+        },
+      },
+      async (request) => reservationView(await reservations[op](request.params.id)),
+    );
+  }
+};

@@ -1,0 +1,165 @@
+import type { AddressInfo } from 'node:net';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type AlertMessage, natsNames } from '@stocksync/shared';
+import { sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../src/db/database';
+import { createBackend, startCentral } from './helpers/central-harness';
+import { openSse } from './helpers/sse-client';
+import { eventually, publishProduct, startStore, type TestStore } from './helpers/store-fixture';
+import { deleteStreams, NATS_URL, uniquePrefix, VIEWER_TOKEN } from './helpers/test-env';
+
+const viewer = { authorization: `Bearer ${VIEWER_TOKEN}` };
+type Page<T> = { items: T[]; nextCursor: string | null };
+
+describe('low-stock alerts (central + a real store node)', () => {
+  let backend: Awaited<ReturnType<typeof createBackend>>;
+  let app: FastifyInstance;
+  let baseUrl: string;
+  let nc: NatsConnection;
+  let store: TestStore;
+  const prefix = uniquePrefix();
+  const published: AlertMessage[] = [];
+
+  const list = async (query: string) => {
+    const res = await app.inject({ method: 'GET', url: `/alerts?${query}`, headers: viewer });
+    return { status: res.statusCode, body: res.json() as Page<AlertMessage> };
+  };
+  const alertsOf = async (sku: string) =>
+    rowsOf<{ id: string; status: string; available: number; min_stock: number }>(
+      await app.db.execute(
+        sql`select id::text, status, available, min_stock from alerts where store_id = 's1' and sku = ${sku} order by id`,
+      ),
+    );
+  const projectedVersion = async (sku: string) =>
+    rowsOf<{ version: number }>(
+      await app.db.execute(sql`select version from stock where store_id = 's1' and sku = ${sku}`),
+    )[0]?.version ?? 0;
+  /** A store movement, then wait until central applied it (so alert state is settled). */
+  async function move(sku: string, path: '/sales' | '/receipts', qty: number) {
+    const before = (await store.stock(sku)).version;
+    const res = await store.call('POST', path, { lines: [{ sku, qty }] });
+    expect(res.status).toBe(201);
+    await eventually(
+      () => projectedVersion(sku),
+      (v) => v > before,
+    );
+  }
+  async function product(sku: string, defaultMinStock: number) {
+    await app.db.execute(
+      sql`insert into products (sku, name, price, default_min_stock) values (${sku}, ${sku}, '1.00', ${defaultMinStock})`,
+    );
+    await publishProduct(nc, prefix, sku);
+    await eventually(
+      () => store.call('GET', `/stock/${sku}`),
+      (r) => r.status === 200,
+    );
+  }
+
+  beforeAll(async () => {
+    backend = await createBackend('postgres');
+    nc = await connect({ servers: NATS_URL });
+    nc.subscribe(natsNames(prefix).alertsSubject('s1'), {
+      callback: (_err, msg) => {
+        published.push(msg.json<AlertMessage>());
+      },
+    });
+    app = await startCentral({ prefix, env: { ...backend.env, SSE_HEARTBEAT_MS: '200' } });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    store = await startStore({ storeId: 's1', prefix });
+  });
+  afterAll(async () => {
+    await store?.stop();
+    await app?.close();
+    await nc?.close();
+    await deleteStreams(prefix);
+    await backend?.cleanup();
+  });
+
+  it('opens one alert per crossing below the minimum and resolves it on recovery; SSE and NATS see both', async () => {
+    await product('L-1', 5);
+    await move('L-1', '/receipts', 10);
+    const sse = await openSse(`${baseUrl}/alerts/stream?storeId=s1`, viewer);
+    expect([sse.status, sse.contentType]).toEqual([200, 'text/event-stream']);
+    await eventually(
+      async () => sse.events.map((e) => e.event),
+      (events) => events.includes('ready'),
+    );
+    expect(await alertsOf('L-1')).toEqual([]);
+
+    await move('L-1', '/sales', 6); // available 4 < 5: opens
+    await move('L-1', '/sales', 1); // 3: still below, no second alert
+    const held = await store.call<{ id: string }>('POST', '/reservations', { sku: 'L-1', qty: 1, ttlSeconds: 600 });
+    expect(held.status).toBe(201); // available 2 (reserved counts)
+    await eventually(
+      () => projectedVersion('L-1'),
+      (v) => v === 4,
+    );
+    const open = await alertsOf('L-1');
+    expect(open).toEqual([{ id: expect.any(String), status: 'open', available: 4, min_stock: 5 }]);
+
+    await move('L-1', '/receipts', 10); // available 12: resolves
+    expect(await alertsOf('L-1')).toEqual([{ id: open[0]?.id, status: 'resolved', available: 12, min_stock: 5 }]);
+    await move('L-1', '/sales', 9); // available 3: a new crossing opens a new alert
+    const after = await alertsOf('L-1');
+    expect(after.map((a) => a.status)).toEqual(['resolved', 'open']);
+
+    const id = open[0]?.id;
+    const seen = (list: { id: string; status: string }[]) => list.filter((a) => a.id === id).map((a) => a.status);
+    const streamed = () => sse.events.filter((e) => e.event === 'alert').map((e) => JSON.parse(e.data) as AlertMessage);
+    await eventually(
+      async () => seen(streamed()),
+      (s) => s.length >= 2,
+    );
+    expect(seen(streamed())).toEqual(['open', 'resolved']);
+    expect(seen(published)).toEqual(['open', 'resolved']);
+    expect(published.find((a) => a.id === id && a.status === 'open')).toMatchObject({
+      storeId: 's1',
+      sku: 'L-1',
+      available: 4,
+      minStock: 5,
+      resolvedAt: null,
+    });
+    expect(sse.comments).toContain('heartbeat');
+    await sse.close();
+    await eventually(
+      async () => app.alertHub.listenerCount,
+      (n) => n === 0,
+    );
+  });
+
+  it('a per-store minimum overrides the product default; a new stream starts with the open alerts', async () => {
+    await product('L-2', 0);
+    await move('L-2', '/receipts', 3);
+    await app.db.execute(sql`update stock set min_stock = 2 where store_id = 's1' and sku = 'L-2'`);
+    await move('L-2', '/sales', 2);
+    expect((await alertsOf('L-2')).map((a) => [a.status, a.available, a.min_stock])).toEqual([['open', 1, 2]]);
+
+    const sse = await openSse(`${baseUrl}/alerts/stream`, viewer);
+    await eventually(
+      async () => sse.events.map((e) => e.event),
+      (events) => events.includes('ready'),
+    );
+    const snapshot = sse.events.filter((e) => e.event === 'alert').map((e) => JSON.parse(e.data) as AlertMessage);
+    expect(snapshot.map((a) => `${a.sku}:${a.status}`).sort()).toEqual(['L-1:open', 'L-2:open']);
+    await sse.close();
+  });
+
+  it('lists alerts by status, store and SKU with keyset pagination', async () => {
+    const open = await list('status=open&storeId=s1');
+    expect(open.body.items.map((a) => a.sku).sort()).toEqual(['L-1', 'L-2']);
+    expect((await list('status=resolved')).body.items.map((a) => a.sku)).toEqual(['L-1']);
+    expect((await list('sku=L-1')).body.items.map((a) => a.status)).toEqual(['open', 'resolved']);
+    const first = await list('limit=2');
+    expect(first.body.items).toHaveLength(2);
+    const rest = await list(`limit=2&cursor=${first.body.nextCursor}`);
+    expect(rest.body.items).toHaveLength(1);
+    expect(rest.body.nextCursor).toBeNull();
+    expect(new Set([...first.body.items, ...rest.body.items].map((a) => a.id)).size).toBe(3);
+    expect((await list('status=closed')).status).toBe(400);
+    const anonymous = await app.inject({ method: 'GET', url: '/alerts/stream' });
+    expect(anonymous.statusCode).toBe(401);
+  });
+});
