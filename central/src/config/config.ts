@@ -10,6 +10,8 @@ export const CentralConfigSchema = Type.Object({
   DATA_DIR: Type.String({ minLength: 1, default: './data/central' }),
   /** PostgreSQL via `pg`; unset → embedded PGlite persisted under DATA_DIR. */
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  /** PostgreSQL connections per replica: reservations hold one across a store round trip's neighbours. */
+  DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 24 }),
   NATS_URL: Type.String({ minLength: 1, default: 'nats://127.0.0.1:4222' }),
   NATS_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]*$', default: '' }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),

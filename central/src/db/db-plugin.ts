@@ -16,6 +16,7 @@ export const dbPlugin = fp(
     const handle = await openDatabase({
       databaseUrl: DATABASE_URL,
       dataDir: DATA_DIR,
+      poolSize: app.config.DATABASE_POOL_SIZE,
       onPoolError: (err) => app.log.warn({ err }, 'idle database connection failed'),
     });
     app.decorate('db', handle.db);

@@ -18,6 +18,7 @@ import {
   renderTable,
   type SectionOutcome,
 } from './report';
+import { reservationsSection } from './reservations-section';
 import { storeSalesSection } from './store-sales-section';
 import { syncLatencySection } from './sync-latency-section';
 
@@ -27,6 +28,7 @@ const SECTIONS: BenchSection[] = [
   syncLatencySection,
   centralApplySection,
   catchUpSection(100_000),
+  reservationsSection,
 ];
 
 const REPORT_PATH = fileURLToPath(new URL('../../../docs/benchmarks.md', import.meta.url));

@@ -9,13 +9,17 @@ import { CENTRAL_SERVER, ServiceProcess, STORE_SERVER } from '@stocksync/shared/
 import pg from 'pg';
 
 export const BENCH_STORE_TOKEN = 'bench-store-token';
-const ADMIN_TOKEN = 'bench-admin-token';
+export const BENCH_ADMIN_TOKEN = 'bench-admin-token';
 
 /**
  * Central (on its own PostgreSQL database) and store nodes as real processes, against the shared
  * NATS with a unique prefix; `dispose` stops everything and removes the database, streams and files.
  */
-export async function startChainFixture(opts: { natsUrl: string; databaseUrl: string }) {
+export async function startChainFixture(opts: {
+  natsUrl: string;
+  databaseUrl: string;
+  centralEnv?: Record<string, string>;
+}) {
   const dir = mkdtempSync(join(tmpdir(), 'stocksync-bench-chain-'));
   const prefix = `bench${randomBytes(3).toString('hex')}`;
   const database = `bench_${randomBytes(4).toString('hex')}`;
@@ -33,8 +37,9 @@ export async function startChainFixture(opts: { natsUrl: string; databaseUrl: st
     ...common,
     DATABASE_URL: databaseUrl,
     DATA_DIR: join(dir, 'central'),
-    HQ_ADMIN_TOKEN: ADMIN_TOKEN,
+    HQ_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
     HQ_VIEWER_TOKEN: 'bench-viewer-token',
+    ...opts.centralEnv,
   });
   services.push(central);
   await db.connect();

@@ -1,0 +1,73 @@
+import { seedStore } from '../../../store-node/src/seed-store';
+import { BENCH_ADMIN_TOKEN, startChainFixture, waitUntil } from './chain-fixture';
+import { runAutocannon } from './load-generator';
+import type { BenchSection, Row } from './report';
+
+const SKUS = Array.from({ length: 100 }, (_, i) => `R-${i}`);
+
+function holdBodies(skus: readonly string[]): string[] {
+  return Array.from({ length: 1_000 }, (_, i) =>
+    JSON.stringify({ sku: skus[i % skus.length], qty: 1, storeId: 'r1', ttlSeconds: 900, orderRef: `bench-${i}` }),
+  );
+}
+
+/**
+ * DESIGN §9: online reservations through central (redlock + NATS request to the owning store, which
+ * answers once the hold is durable), across 100 SKUs and on one hot SKU, next to a raw Redis lock.
+ */
+export const reservationsSection: BenchSection = {
+  name: 'Online reservations through central',
+  async run(ctx) {
+    const chain = await startChainFixture({ natsUrl: ctx.natsUrl, databaseUrl: ctx.databaseUrl });
+    try {
+      const products = SKUS.map((sku) => ({ sku, name: sku, price: '9.90' }));
+      await seedStore({ dataDir: chain.storeDir('r1'), storeId: 'r1', products, openingStock: () => 10_000_000 });
+      await chain.startStore('r1');
+      // Central must have applied the opening stock before its projection lets a hold through.
+      await waitUntil(async () => (await chain.appliedSeq(['r1'])) >= SKUS.length, 60_000, 50);
+      const common = {
+        url: `${chain.central.url}/reservations`,
+        method: 'POST' as const,
+        headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        connections: 32,
+        durationSec: ctx.load.durationSec,
+        warmupSec: ctx.load.warmupSec,
+      };
+      ctx.progress('holds across 100 SKUs');
+      const spread = await runAutocannon({ ...common, bodies: holdBodies(SKUS) });
+      ctx.progress('holds on one hot SKU');
+      const hot = await runAutocannon({ ...common, bodies: holdBodies([SKUS[0]!]) });
+      const lock = ctx.raw.redisLock;
+      const rows: Row[] = [];
+      for (const [label, r] of [
+        ['100 SKUs', spread],
+        ['one hot SKU', hot],
+      ] as const) {
+        rows.push(
+          {
+            figure: `${label}: reservations/s (32 connections, non-2xx ${r.non2xx}, errors ${r.errors})`,
+            value: r.reqPerSec,
+            unit: 'res/s',
+            target: '≥ 1,000',
+          },
+          {
+            figure: `${label}: p99`,
+            value: r.p99Ms,
+            unit: 'ms',
+            ...(lock ? { rawLimit: lock.p99Ms, rawLimitLabel: 'Redis lock+unlock p99' } : {}),
+            target: '≤ 20 ms',
+          },
+          {
+            figure: `${label}: p50`,
+            value: r.p50Ms,
+            unit: 'ms',
+            ...(lock ? { rawLimit: lock.p50Ms, rawLimitLabel: 'Redis lock+unlock p50' } : {}),
+          },
+        );
+      }
+      return rows;
+    } finally {
+      await chain.dispose();
+    }
+  },
+};
