@@ -39,6 +39,7 @@ describe('HQ dashboard in Chromium (central + one store as processes)', () => {
   let central: ServiceProcess;
   let store: ServiceProcess;
   let browser: BrowserContext | undefined;
+  let created = false;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -48,6 +49,7 @@ describe('HQ dashboard in Chromium (central + one store as processes)', () => {
     }
     await admin.connect();
     await admin.query(`create database ${database}`);
+    created = true;
     nats = await TestNatsServer.start();
     const common = { NATS_URL: nats.url, NATS_PREFIX: `dash${randomBytes(3).toString('hex')}`, LOG_LEVEL: 'warn' };
     central = await ServiceProcess.start('central', CENTRAL_SERVER, {
@@ -94,8 +96,11 @@ describe('HQ dashboard in Chromium (central + one store as processes)', () => {
     await browser?.close();
     await Promise.allSettled([store?.stop(), central?.stop()]);
     await nats?.stop();
-    await admin.query(`drop database if exists ${database} with (force)`).catch(() => undefined);
-    await admin.end().catch(() => undefined);
+    // Without Chromium nothing was started or connected: a query on an unconnected client would hang.
+    if (created) {
+      await admin.query(`drop database if exists ${database} with (force)`);
+      await admin.end();
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -154,5 +159,25 @@ describe('HQ dashboard in Chromium (central + one store as processes)', () => {
     mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(existsSync(SCREENSHOT)).toBe(true);
+  });
+
+  it('both services serve OpenAPI at /docs without a token, with examples of the main request bodies', async () => {
+    type Spec = { paths: Record<string, Record<string, { requestBody?: { content: Record<string, object> } }>> };
+    const example = (spec: Spec, path: string, method: string) => {
+      const media = spec.paths[path]?.[method]?.requestBody?.content['application/json'] as
+        | { example?: unknown; examples?: unknown }
+        | undefined;
+      return media?.example ?? media?.examples;
+    };
+    for (const base of [central.url, store.url]) expect((await fetch(`${base}/docs`)).status).toBe(200);
+    const hq = (await (await fetch(`${central.url}/docs/json`)).json()) as Spec;
+    const routes: Array<[string, string]> = [
+      ['/products', 'post'],
+      ['/transfers', 'post'],
+      ['/reservations', 'post'],
+    ];
+    for (const [path, method] of routes) expect(example(hq, path, method), `central ${method} ${path}`).toBeTruthy();
+    const pos = (await (await fetch(`${store.url}/docs/json`)).json()) as Spec;
+    for (const path of ['/sales', '/reservations']) expect(example(pos, path, 'post'), `store ${path}`).toBeTruthy();
   });
 });

@@ -10,29 +10,43 @@ const MovementBody = Type.Object(
     additionalProperties: false,
     examples: [
       { lines: [{ sku: 'GRO-001', qty: 2 }] },
-      { lines: [{ sku: 'GRO-001', qty: 1 }, { sku: 'HOM-012', qty: 3 }], ref: 'ticket-0042' },
+      {
+        lines: [
+          { sku: 'GRO-001', qty: 1 },
+          { sku: 'HOM-012', qty: 3 },
+        ],
+        ref: 'ticket-0042',
+      },
     ],
   },
 );
 const MovementResult = Type.Object({ id: Type.String(), occurredAt: Type.String(), lines: Type.Array(LineResult) });
 const Reason = Type.String({ minLength: 1, maxLength: 200 });
-const AdjustmentBody = Type.Union([
-  Type.Object(
-    {
-      sku: SkuSchema,
-      delta: Type.Union([
-        Type.Integer({ minimum: 1, maximum: MAX_LINE_QTY }),
-        Type.Integer({ minimum: -MAX_LINE_QTY, maximum: -1 }),
-      ]),
-      reason: Reason,
-    },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    { sku: SkuSchema, countedOnHand: Type.Integer({ minimum: 0, maximum: 100 * MAX_LINE_QTY }), reason: Reason },
-    { additionalProperties: false },
-  ),
-]);
+const AdjustmentBody = Type.Union(
+  [
+    Type.Object(
+      {
+        sku: SkuSchema,
+        delta: Type.Union([
+          Type.Integer({ minimum: 1, maximum: MAX_LINE_QTY }),
+          Type.Integer({ minimum: -MAX_LINE_QTY, maximum: -1 }),
+        ]),
+        reason: Reason,
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      { sku: SkuSchema, countedOnHand: Type.Integer({ minimum: 0, maximum: 100 * MAX_LINE_QTY }), reason: Reason },
+      { additionalProperties: false },
+    ),
+  ],
+  {
+    examples: [
+      { sku: 'GRO-001', delta: -1, reason: 'damaged' },
+      { sku: 'GRO-001', countedOnHand: 12, reason: 'cycle count' },
+    ],
+  },
+);
 const AdjustmentResult = Type.Object({
   id: Type.String(),
   occurredAt: Type.String(),

@@ -13,7 +13,10 @@ const HoldBody = Type.Object(
     ttlSeconds: Type.Integer({ minimum: 1, maximum: MAX_TTL_SECONDS }),
     orderRef: Type.Optional(Ref),
   },
-  { additionalProperties: false, examples: [{ sku: 'GRO-001', qty: 1, ttlSeconds: 3600, orderRef: 'phone-anna-0815' }] },
+  {
+    additionalProperties: false,
+    examples: [{ sku: 'GRO-001', qty: 1, ttlSeconds: 3600, orderRef: 'phone-anna-0815' }],
+  },
 );
 
 /** POS holds for a customer; the store node expires them itself, offline too. */
