@@ -10,7 +10,7 @@ import { connect } from '@nats-io/transport-node';
 import { natsNames } from '@stocksync/shared';
 import { seedStore } from '../../../store-node/src/seed-store';
 import { runAutocannon } from './load-generator';
-import type { BenchSection, Row } from './report';
+import type { BenchContext, BenchSection, Row } from './report';
 
 const SERVER = fileURLToPath(new URL('../../../store-node/src/server.ts', import.meta.url));
 const TOKEN = 'bench-store-token';
@@ -45,6 +45,34 @@ async function startStore(env: Record<string, string>): Promise<{ child: ChildPr
   }
   child.kill('SIGKILL');
   throw new Error('store node did not become healthy');
+}
+
+async function measureWithoutSync(ctx: BenchContext, dataDir: string, bodies: string[]) {
+  const { child, url } = await startStore({
+    STORE_ID: 'bench',
+    STORE_TOKEN: TOKEN,
+    DATA_DIR: dataDir,
+    SYNC_ENABLED: 'false',
+    LOG_LEVEL: 'warn',
+  });
+  try {
+    return await runAutocannon({
+      url: `${url}/sales`,
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      bodies,
+      ...ctx.load,
+    });
+  } finally {
+    await stopStore(child);
+  }
+}
+
+async function stopStore(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
 }
 
 /** Multi-line sales over 1,000 SKUs: each request sells 1–3 lines, all or nothing. */
@@ -93,6 +121,10 @@ export const storeSalesSection: BenchSection = {
       const max = await runAutocannon({ ...common, ...ctx.load });
       ctx.progress('latency at a fixed 5,000 sales/s');
       const fixed = await runAutocannon({ ...common, ...ctx.load, overallRate: 5_000 });
+      // One process per SQLite file: stop the synced node before the POS-alone run on the same data.
+      await stopStore(child);
+      ctx.progress('max throughput of the POS alone (publisher off), for comparison');
+      const alone = await measureWithoutSync(ctx, dataDir, common.bodies);
       const noop = ctx.raw.noopFastify?.reqPerSec;
       const full = ctx.raw.sqlite?.fullTxPerSec;
       const rows: Row[] = [
@@ -110,6 +142,12 @@ export const storeSalesSection: BenchSection = {
           ...(full ? { rawLimit: full, rawLimitLabel: 'SQLite FULL 1 tx/commit' } : {}),
           target: 'aim ≥ 1.5× (group commit)',
         },
+        {
+          figure: 'sales/s with the outbox publisher off (SYNC_ENABLED=false)',
+          value: alone.reqPerSec,
+          unit: 'sales/s',
+          ...(noop ? { rawLimit: noop, rawLimitLabel: 'no-op Fastify route' } : {}),
+        },
         { figure: 'p50 at max throughput', value: max.p50Ms, unit: 'ms' },
         { figure: 'p99 at max throughput', value: max.p99Ms, unit: 'ms' },
         { figure: `achieved at fixed 5,000/s target rate`, value: fixed.reqPerSec, unit: 'sales/s' },
@@ -119,8 +157,7 @@ export const storeSalesSection: BenchSection = {
       ];
       return rows;
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await stopStore(child);
       rmSync(dataDir, { recursive: true, force: true });
       const nc = await connect({ servers: ctx.natsUrl });
       await (await jetstreamManager(nc)).streams.delete(natsNames(prefix).eventsStream).catch(() => undefined);

@@ -2,9 +2,9 @@ import { seedStore } from '../../../store-node/src/seed-store';
 import { BENCH_STORE_TOKEN, startChainFixture, summaryQuantile, waitUntil } from './chain-fixture';
 import type { BenchSection } from './report';
 
-const STORES = Array.from({ length: 10 }, (_, i) => `l${i + 1}`);
+const STORES = Array.from({ length: Number(process.env.BENCH_SYNC_STORES ?? 10) }, (_, i) => `l${i + 1}`);
 const SKUS = Array.from({ length: 100 }, (_, i) => `L-${i}`);
-const RATE = 2_000;
+const RATE = Number(process.env.BENCH_SYNC_RATE ?? 2_000);
 
 /** Fires `rate` one-line sales per second round-robin over the stores for `seconds`, without waiting. */
 async function paced(urls: string[], rate: number, seconds: number): Promise<{ sent: number; failed: number }> {
@@ -73,6 +73,15 @@ export const syncLatencySection: BenchSection = {
       const q = (p: number) =>
         (summaryQuantile(metrics, 'central_apply_latency_recent_seconds', p, 'type="stock.sold"') ?? Number.NaN) * 1000;
       const js = ctx.raw.jetstream;
+      const counter = (name: string) =>
+        Number(
+          metrics
+            .split('\n')
+            .find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+            ?.split(' ')
+            .at(-1) ?? Number.NaN,
+        );
+      const flushes = counter('central_apply_flush_seconds_count');
       return [
         {
           figure: `events sent at ${RATE}/s over ${STORES.length} stores (failed ${failed}, converged ${converged})`,
@@ -94,6 +103,16 @@ export const syncLatencySection: BenchSection = {
           target: '≤ 25 ms',
         },
         { figure: 'commit → visible at central, p99.9', value: q(0.999), unit: 'ms' },
+        {
+          figure: 'central apply transactions: mean duration',
+          value: (counter('central_apply_flush_seconds_sum') / flushes) * 1000,
+          unit: 'ms',
+        },
+        {
+          figure: 'central apply transactions: mean events per transaction',
+          value: counter('central_apply_batch_size_sum') / flushes,
+          unit: 'events',
+        },
       ];
     } finally {
       await chain.dispose();

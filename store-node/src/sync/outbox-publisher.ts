@@ -23,6 +23,8 @@ export class OutboxPublisher {
   private running: Promise<void> | undefined;
   lastPublishedAt: string | null = null;
   private durableSeq: number;
+  /** Highest seq JetStream acknowledged in this process; rows above it are what is left to send. */
+  private ackedSeq = 0;
 
   constructor(
     private readonly deps: {
@@ -108,7 +110,7 @@ export class OutboxPublisher {
 
   private async publishBatch(nc: NatsConnection): Promise<number> {
     await this.ensureStream(nc);
-    const rows = this.deps.outbox.nextBatch(this.deps.batchMax ?? 1_000, this.durableSeq);
+    const rows = this.deps.outbox.nextBatch(this.deps.batchMax ?? 1_000, this.ackedSeq, this.durableSeq);
     if (rows.length === 0) return 0;
     const js: JetStreamClient = jetstream(nc);
     const subject = this.deps.names.eventsSubject(this.deps.storeId);
@@ -126,8 +128,13 @@ export class OutboxPublisher {
     }
     if (upTo > 0) {
       const now = this.deps.now();
-      await this.deps.writes.submit(() => this.deps.outbox.markSentUpTo(upTo, now));
+      this.ackedSeq = upTo;
       this.lastPublishedAt = new Date(now).toISOString();
+      // Marking rows sent joins the next group commit; the next batch does not wait for its fsync
+      // (a crash before it lands only republishes rows JetStream or central deduplicate).
+      this.deps.writes
+        .submit(() => this.deps.outbox.markSentUpTo(upTo, now))
+        .catch((err: unknown) => this.deps.log.warn({ err }, 'marking outbox rows sent failed; they will be resent'));
     }
     if (failure) throw failure;
     return rows.length;

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, isNotNull, isNull, lt, lte, min, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNotNull, isNull, lt, lte, min, sql } from 'drizzle-orm';
 import type { StoreDb } from '../db-plugin';
 import { outbox, syncState } from '../schema';
 
@@ -8,7 +8,13 @@ export function createOutboxRepository(db: StoreDb) {
   const unsent = db
     .select({ seq: outbox.seq, eventId: outbox.eventId, payload: outbox.payload })
     .from(outbox)
-    .where(and(isNull(outbox.sentAtMs), lte(outbox.seq, sql.placeholder('maxSeq'))))
+    .where(
+      and(
+        isNull(outbox.sentAtMs),
+        gt(outbox.seq, sql.placeholder('afterSeq')),
+        lte(outbox.seq, sql.placeholder('maxSeq')),
+      ),
+    )
     .orderBy(asc(outbox.seq))
     .limit(sql.placeholder('limit'))
     .prepare();
@@ -19,8 +25,8 @@ export function createOutboxRepository(db: StoreDb) {
     .prepare();
 
   return {
-    /** Oldest unsent events up to `maxSeq`, in seq order; the partial index on unsent rows keeps this O(batch). */
-    nextBatch: (limit: number, maxSeq: number) => unsent.all({ limit, maxSeq }),
+    /** Oldest unsent events in (afterSeq, maxSeq], in seq order; the partial index on unsent rows keeps this O(batch). */
+    nextBatch: (limit: number, afterSeq: number, maxSeq: number) => unsent.all({ limit, afterSeq, maxSeq }),
 
     /** Marks everything up to `upTo` sent and remembers it; call inside a write transaction. */
     markSentUpTo(upTo: number, now: number): void {
