@@ -1,4 +1,5 @@
 export * from './jetstream-reader';
 export * from './nats-server';
+export * from './prng';
 export * from './redis-server';
 export * from './service-process';

@@ -1,4 +1,5 @@
-import type { StoreWithBreaks } from '../db/stores-repository';
+import type { StoresRepository, StoreWithBreaks } from '../db/stores-repository';
+import { decodeCursor, toPage } from '../routes/common-schemas';
 
 export type StoreHealth = {
   storeId: string;
@@ -41,4 +42,21 @@ export function storeHealth(row: StoreWithBreaks, now: number, offlineAfterMs: n
     bufferedEvents: row.bufferedEvents,
     createdAt: row.createdAt.toISOString(),
   };
+}
+
+/** One page of stores with their health, ordered by id (GET /stores and GET /sync show the same view). */
+export async function storeHealthPage(
+  repo: StoresRepository,
+  query: { limit: number; cursor?: string | undefined },
+  offlineAfterMs: number,
+) {
+  const after = query.cursor ? decodeCursor(query.cursor, ['string'] as const)[0] : undefined;
+  const rows = await repo.list({ limit: query.limit + 1, afterStoreId: after });
+  const now = Date.now();
+  return toPage(
+    rows,
+    query.limit,
+    (r) => [r.storeId],
+    (r) => storeHealth(r, now, offlineAfterMs),
+  );
 }

@@ -1,16 +1,8 @@
 import { chainEvent, type EventType, GENESIS_HASH, newId, type StockEvent } from '@stocksync/shared';
+import { prng } from '@stocksync/shared/testing';
 
 /** Deterministic PRNG so a failing run can be replayed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = prng;
 
 type SkuState = { onHand: number; reserved: number; version: number };
 

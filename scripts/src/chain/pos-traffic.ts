@@ -1,16 +1,6 @@
 /** Deterministic random POS traffic against a store node over HTTP (tests, demo, chaos). */
 
-export function prng(seed: number): () => number {
-  // mulberry32: tiny, fast, and the same sequence for the same seed on every machine.
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '@stocksync/shared/testing';
 
 export type PosClient = { url: string; token: string };
 export type PosOutcome = { op: string; status: number };

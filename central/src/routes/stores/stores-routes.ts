@@ -2,7 +2,7 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { DomainError, ErrorCode } from '@stocksync/shared';
 import { createStockRepository } from '../../db/stock-repository';
 import { createStoresRepository } from '../../db/stores-repository';
-import { storeHealth } from '../../domain/store-health';
+import { storeHealth, storeHealthPage } from '../../domain/store-health';
 import {
   Cursor,
   decodeCursor,
@@ -53,18 +53,7 @@ export const storesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Page(StoreSchema), ...readErrors },
       },
     },
-    async (request) => {
-      const { limit, cursor } = request.query;
-      const after = cursor ? decodeCursor(cursor, ['string'] as const)[0] : undefined;
-      const rows = await storesRepo.list({ limit: limit + 1, afterStoreId: after });
-      const now = Date.now();
-      return toPage(
-        rows,
-        limit,
-        (r) => [r.storeId],
-        (r) => storeHealth(r, now, offlineAfter),
-      );
-    },
+    async (request) => storeHealthPage(storesRepo, request.query, offlineAfter),
   );
 
   app.get(

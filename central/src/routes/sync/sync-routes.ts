@@ -3,7 +3,7 @@ import { DomainError, ErrorCode } from '@stocksync/shared';
 import { type ChainBreakRow, createChainBreaksRepository } from '../../db/chain-breaks-repository';
 import { BREAK_REASONS } from '../../db/schema';
 import { createStoresRepository } from '../../db/stores-repository';
-import { storeHealth } from '../../domain/store-health';
+import { storeHealthPage } from '../../domain/store-health';
 import {
   Cursor,
   DateTime,
@@ -64,18 +64,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Page(StoreSchema), ...readErrors },
       },
     },
-    async (request) => {
-      const { limit, cursor } = request.query;
-      const after = cursor ? decodeCursor(cursor, ['string'] as const)[0] : undefined;
-      const rows = await storesRepo.list({ limit: limit + 1, afterStoreId: after });
-      const now = Date.now();
-      return toPage(
-        rows,
-        limit,
-        (r) => [r.storeId],
-        (r) => storeHealth(r, now, offlineAfter),
-      );
-    },
+    async (request) => storeHealthPage(storesRepo, request.query, offlineAfter),
   );
 
   app.get(
