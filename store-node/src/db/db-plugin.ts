@@ -17,6 +17,8 @@ declare module 'fastify' {
     sqlite: Database.Database;
     /** Set when acknowledgements wait for the WAL fsync (SQLITE_SYNCHRONOUS=FULL, the default). */
     walFileToSync: string | undefined;
+    /** Path of the store's SQLite file (the outbox publisher thread opens it read-only). */
+    sqliteFile: string;
   }
 }
 
@@ -51,6 +53,7 @@ export const dbPlugin = fp(
     app.decorate('db', db);
     app.decorate('sqlite', sqlite);
     app.decorate('walFileToSync', walFileToSync);
+    app.decorate('sqliteFile', file);
     app.addHook('onClose', async () => {
       await checkpointer.stop();
       sqlite.close();

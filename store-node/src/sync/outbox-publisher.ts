@@ -1,142 +1,105 @@
-import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { eventsStreamConfig, type NatsNames } from '@stocksync/shared';
+import { Worker } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ChainHead } from '../db/repositories/ledger-repository';
 import type { OutboxRepository } from '../db/repositories/outbox-repository';
 import type { WriteQueue } from '../db/write-queue';
-import type { NatsLink } from './nats-link';
+import type { FromPublisher, PublisherWorkerData, ToPublisher } from './publisher-protocol';
 
-const MIN_BACKOFF_MS = 100;
-const MAX_BACKOFF_MS = 5_000;
+const WORKER = new URL('./publisher-worker-entry.mjs', import.meta.url);
 
 /**
- * Drains the outbox to JetStream in seq order. Everything that has accumulated goes out as one
- * pipelined batch (one flush in flight); rows are marked sent only up to the last contiguous
- * PubAck, so a partial failure republishes the rest (deduplicated by msgID = event id, and by
- * central's ledger after the window). POS requests never wait for it.
+ * Drains the outbox to JetStream in seq order, from a worker thread (publisher-worker.ts) so POS
+ * requests never share an event loop with it. Whatever has accumulated goes out as one pipelined
+ * batch; the worker reports the last contiguous PubAck and this side marks rows sent up to it in
+ * the group commit. Only durable events are published (the write queue reports them), so central
+ * never sees an event a power cut could take back. The worker is restarted if it dies.
  */
 export class OutboxPublisher {
-  private stopped = false;
-  private wake: (() => void) | undefined;
-  private streamReady = false;
-  private running: Promise<void> | undefined;
-  lastPublishedAt: string | null = null;
+  private worker: Worker | undefined;
+  private stopping = false;
   private durableSeq: number;
-  /** Highest seq JetStream acknowledged in this process; rows above it are what is left to send. */
-  private ackedSeq = 0;
+  online = false;
+  lastPublishedAt: string | null = null;
 
   constructor(
     private readonly deps: {
-      link: NatsLink;
+      file: string;
+      storeId: string;
+      natsUrl: string;
+      natsPrefix: string;
       outbox: OutboxRepository;
       writes: WriteQueue<ChainHead>;
-      /** Last seq known to be on disk at start-up. */
-      durableSeq: number;
-      names: NatsNames;
-      storeId: string;
       log: FastifyBaseLogger;
       now: () => number;
+      /** Last seq known to be on disk at start-up. */
+      durableSeq: number;
       batchMax?: number;
     },
   ) {
     this.durableSeq = deps.durableSeq;
     deps.writes.onDurable((head) => {
       this.durableSeq = head.seq;
-      this.wake?.();
+      this.send({ type: 'durable', seq: head.seq });
     });
-  }
-
-  /** Publish now rather than at the next idle tick. */
-  notify(): void {
-    this.wake?.();
   }
 
   start(): void {
-    this.running = this.loop();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.running;
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
+    const data: PublisherWorkerData = {
+      file: this.deps.file,
+      storeId: this.deps.storeId,
+      natsUrl: this.deps.natsUrl,
+      natsPrefix: this.deps.natsPrefix,
+      durableSeq: this.durableSeq,
+      ackedSeq: this.deps.outbox.stats(this.deps.now()).lastPublishedSeq,
+      batchMax: this.deps.batchMax ?? 1_000,
+    };
+    const worker = new Worker(WORKER, { workerData: data });
+    this.worker = worker;
+    worker.on('message', (message: FromPublisher) => this.receive(message));
+    worker.on('error', (err) => this.deps.log.error({ err }, 'outbox publisher thread failed'));
+    worker.on('exit', (code) => {
+      this.online = false;
+      if (this.worker === worker) this.worker = undefined;
+      if (this.stopping) return;
+      this.deps.log.warn({ code }, 'outbox publisher thread exited; restarting');
+      setTimeout(() => this.stopping || this.start(), 1_000).unref();
     });
   }
 
-  private async loop(): Promise<void> {
-    let backoff = MIN_BACKOFF_MS;
-    while (!this.stopped) {
-      const nc = this.deps.link.connection;
-      if (!nc) {
-        await this.pause(backoff);
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
-        continue;
-      }
-      try {
-        const published = await this.publishBatch(nc);
-        backoff = MIN_BACKOFF_MS;
-        if (published === 0) await this.pause(1_000);
-      } catch (err) {
-        this.streamReady = false;
-        this.deps.log.warn({ err: (err as Error).message, retryInMs: backoff }, 'outbox publish failed');
-        await this.pause(backoff);
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
-      }
-    }
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const worker = this.worker;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    this.send({ type: 'stop' });
+    const timer = setTimeout(() => void worker.terminate(), 3_000);
+    await exited;
+    clearTimeout(timer);
   }
 
-  private async ensureStream(nc: NatsConnection): Promise<void> {
-    if (this.streamReady) return;
-    const jsm = await jetstreamManager(nc);
-    const config = eventsStreamConfig(this.deps.names);
-    try {
-      await jsm.streams.info(config.name);
-    } catch {
-      // Central normally creates it; a store that comes up first must not lose its events.
-      await jsm.streams.add(config).catch(() => jsm.streams.info(config.name));
-    }
-    this.streamReady = true;
+  private send(message: ToPublisher): void {
+    this.worker?.postMessage(message);
   }
 
-  private async publishBatch(nc: NatsConnection): Promise<number> {
-    await this.ensureStream(nc);
-    const rows = this.deps.outbox.nextBatch(this.deps.batchMax ?? 1_000, this.ackedSeq, this.durableSeq);
-    if (rows.length === 0) return 0;
-    const js: JetStreamClient = jetstream(nc);
-    const subject = this.deps.names.eventsSubject(this.deps.storeId);
-    const acks = await Promise.allSettled(
-      rows.map((row) => js.publish(subject, row.payload, { msgID: row.eventId, timeout: 5_000 })),
-    );
-    let upTo = 0;
-    let failure: unknown;
-    for (const [i, ack] of acks.entries()) {
-      if (ack.status === 'rejected') {
-        failure = ack.reason;
-        break;
-      }
-      upTo = rows[i]!.seq;
+  private receive(message: FromPublisher): void {
+    switch (message.type) {
+      case 'acked':
+        this.lastPublishedAt = new Date(message.at).toISOString();
+        // Joins the next group commit; a crash before it lands only republishes rows that JetStream
+        // (msgID) or central (event id) deduplicate.
+        this.deps.writes
+          .submit(() => this.deps.outbox.markSentUpTo(message.upTo, message.at))
+          .catch((err: unknown) => this.deps.log.warn({ err }, 'marking outbox rows sent failed; they will be resent'));
+        return;
+      case 'status':
+        this.online = message.online;
+        return;
+      case 'log':
+        this.deps.log[message.level](message.message);
+        return;
+      case 'stopped':
+        void this.worker?.terminate();
+        return;
     }
-    if (upTo > 0) {
-      const now = this.deps.now();
-      this.ackedSeq = upTo;
-      this.lastPublishedAt = new Date(now).toISOString();
-      // Marking rows sent joins the next group commit; the next batch does not wait for its fsync
-      // (a crash before it lands only republishes rows JetStream or central deduplicate).
-      this.deps.writes
-        .submit(() => this.deps.outbox.markSentUpTo(upTo, now))
-        .catch((err: unknown) => this.deps.log.warn({ err }, 'marking outbox rows sent failed; they will be resent'));
-    }
-    if (failure) throw failure;
-    return rows.length;
   }
 }

@@ -38,11 +38,12 @@ export const syncPlugin = fp(
       log,
     });
     const publisher = new OutboxPublisher({
-      link,
+      file: app.sqliteFile,
+      storeId,
+      natsUrl: app.config.NATS_URL,
+      natsPrefix: app.config.NATS_PREFIX,
       outbox: repos.outbox,
       writes,
-      names,
-      storeId,
       log,
       now,
       durableSeq: repos.ledger.lastSeq(),
@@ -75,7 +76,6 @@ export const syncPlugin = fp(
         () => commands.stop(),
         () => catalog.stop(),
       );
-      publisher.notify();
     });
 
     app.decorate('syncLink', {

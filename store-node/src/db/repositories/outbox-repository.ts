@@ -1,23 +1,10 @@
-import { and, asc, count, eq, gt, isNotNull, isNull, lt, lte, min, sql } from 'drizzle-orm';
+import { and, count, eq, isNotNull, isNull, lt, min, sql } from 'drizzle-orm';
 import type { StoreDb } from '../db-plugin';
 import { outbox, syncState } from '../schema';
 
 const LAST_PUBLISHED = 'last_published_seq';
 
 export function createOutboxRepository(db: StoreDb) {
-  const unsent = db
-    .select({ seq: outbox.seq, eventId: outbox.eventId, payload: outbox.payload })
-    .from(outbox)
-    .where(
-      and(
-        isNull(outbox.sentAtMs),
-        gt(outbox.seq, sql.placeholder('afterSeq')),
-        lte(outbox.seq, sql.placeholder('maxSeq')),
-      ),
-    )
-    .orderBy(asc(outbox.seq))
-    .limit(sql.placeholder('limit'))
-    .prepare();
   const markSent = db
     .update(outbox)
     .set({ sentAtMs: sql`${sql.placeholder('now')}` })
@@ -25,9 +12,6 @@ export function createOutboxRepository(db: StoreDb) {
     .prepare();
 
   return {
-    /** Oldest unsent events in (afterSeq, maxSeq], in seq order; the partial index on unsent rows keeps this O(batch). */
-    nextBatch: (limit: number, afterSeq: number, maxSeq: number) => unsent.all({ limit, afterSeq, maxSeq }),
-
     /** Marks everything up to `upTo` sent and remembers it; call inside a write transaction. */
     markSentUpTo(upTo: number, now: number): void {
       markSent.run({ upTo, now });

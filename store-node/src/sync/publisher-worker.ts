@@ -1,0 +1,154 @@
+/**
+ * Outbox publisher thread. It reads unsent outbox rows on its own read-only SQLite connection and
+ * publishes them with its own NATS connection, so the per-message publish and PubAck work (as much
+ * CPU as the POS sale itself) stays off the event loop that answers terminals. It never writes: it
+ * reports acknowledged seqs, and the main thread marks them sent in its group commit.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { eventsStreamConfig, natsConnectOptions, natsNames } from '@stocksync/shared';
+import Database from 'better-sqlite3';
+import type { FromPublisher, PublisherWorkerData, ToPublisher } from './publisher-protocol';
+
+const MIN_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 5_000;
+
+const data = workerData as PublisherWorkerData;
+const port = parentPort!;
+const post = (message: FromPublisher) => port.postMessage(message);
+const names = natsNames(data.natsPrefix);
+const subject = names.eventsSubject(data.storeId);
+
+const sqlite = new Database(data.file, { readonly: true, fileMustExist: true });
+sqlite.pragma('busy_timeout = 5000');
+const unsent = sqlite.prepare<[number, number, number], { seq: number; eventId: string; payload: string }>(
+  `SELECT seq, event_id AS eventId, payload FROM outbox
+   WHERE sent_at_ms IS NULL AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
+);
+
+let durableSeq = data.durableSeq;
+let ackedSeq = data.ackedSeq;
+let stopped = false;
+let wake: (() => void) | undefined;
+let nc: NatsConnection | undefined;
+let online = false;
+let streamReady = false;
+
+port.on('message', (message: ToPublisher) => {
+  if (message.type === 'durable') durableSeq = Math.max(durableSeq, message.seq);
+  if (message.type === 'stop') stopped = true;
+  wake?.();
+});
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      resolve();
+    }
+    wake = done;
+  });
+}
+
+function setOnline(value: boolean) {
+  if (online === value) return;
+  online = value;
+  post({ type: 'status', online });
+}
+
+async function watch(conn: NatsConnection) {
+  for await (const status of conn.status()) {
+    if (status.type === 'disconnect' || status.type === 'staleConnection') setOnline(false);
+    if (status.type === 'reconnect') {
+      setOnline(true);
+      wake?.();
+    }
+  }
+}
+
+async function ensureStream(conn: NatsConnection) {
+  if (streamReady) return;
+  const jsm = await jetstreamManager(conn);
+  const config = eventsStreamConfig(names);
+  // Central normally creates it; a store that comes up first must not lose its events.
+  await jsm.streams.info(config.name).catch(() => jsm.streams.add(config).catch(() => jsm.streams.info(config.name)));
+  streamReady = true;
+}
+
+async function publishBatch(conn: NatsConnection): Promise<number> {
+  await ensureStream(conn);
+  const rows = unsent.all(ackedSeq, durableSeq, data.batchMax);
+  if (rows.length === 0) return 0;
+  const js = jetstream(conn);
+  const acks = await Promise.allSettled(
+    rows.map((row) => js.publish(subject, row.payload, { msgID: row.eventId, timeout: 5_000 })),
+  );
+  let upTo = 0;
+  let failure: unknown;
+  for (const [i, ack] of acks.entries()) {
+    if (ack.status === 'rejected') {
+      failure = ack.reason;
+      break;
+    }
+    upTo = rows[i]!.seq;
+  }
+  if (upTo > 0) {
+    ackedSeq = upTo;
+    post({ type: 'acked', upTo, at: Date.now() });
+  }
+  if (failure) throw failure;
+  return rows.length;
+}
+
+async function run() {
+  connect({
+    ...natsConnectOptions(data.natsUrl),
+    name: `store-${data.storeId}-publisher`,
+    inboxPrefix: `_INBOX.${data.storeId}`,
+    reconnect: true,
+    maxReconnectAttempts: -1,
+    waitOnFirstConnect: true,
+    reconnectTimeWait: 500,
+    pingInterval: 5_000,
+    maxPingOut: 2,
+    noAsyncTraces: true,
+  }).then(
+    (conn) => {
+      nc = conn;
+      setOnline(true);
+      void watch(conn);
+      wake?.();
+    },
+    (err: unknown) => post({ type: 'log', level: 'error', message: `nats connect gave up: ${String(err)}` }),
+  );
+
+  let backoff = MIN_BACKOFF_MS;
+  while (!stopped) {
+    if (!nc || !online) {
+      await pause(backoff);
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      continue;
+    }
+    try {
+      const published = await publishBatch(nc);
+      backoff = MIN_BACKOFF_MS;
+      if (published === 0) await pause(1_000);
+    } catch (err) {
+      streamReady = false;
+      post({
+        type: 'log',
+        level: 'warn',
+        message: `outbox publish failed, retrying in ${backoff} ms: ${(err as Error).message}`,
+      });
+      await pause(backoff);
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    }
+  }
+  await nc?.close().catch(() => undefined);
+  sqlite.close();
+  post({ type: 'stopped' });
+}
+
+void run();
