@@ -1,5 +1,4 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { natsConnectOptions } from '@stocksync/shared';
+import { type ConnectionOptions, connect, type NatsConnection } from '@nats-io/transport-node';
 import type { FastifyBaseLogger } from 'fastify';
 
 /**
@@ -12,11 +11,7 @@ export class NatsLink {
   private readonly connectListeners: Array<(nc: NatsConnection) => void> = [];
   online = false;
 
-  /**
-   * `inboxPrefix` gives the store reply subjects of its own (PubAcks, KV and command deliveries), so a
-   * NATS user per store may subscribe to `<inboxPrefix>.>` only, never to other processes' replies.
-   */
-  constructor(private readonly opts: { servers: string; name: string; inboxPrefix?: string; log: FastifyBaseLogger }) {}
+  constructor(private readonly opts: { options: ConnectionOptions; log: FastifyBaseLogger }) {}
 
   get connection(): NatsConnection | undefined {
     return this.online ? this.nc : undefined;
@@ -29,20 +24,7 @@ export class NatsLink {
   }
 
   start(): void {
-    connect({
-      // NATS_URL may carry this store's credentials (nats://s1:secret@host), which nats.js needs apart.
-      ...natsConnectOptions(this.opts.servers),
-      name: this.opts.name,
-      ...(this.opts.inboxPrefix ? { inboxPrefix: this.opts.inboxPrefix } : {}),
-      reconnect: true,
-      maxReconnectAttempts: -1,
-      waitOnFirstConnect: true,
-      reconnectTimeWait: 500,
-      pingInterval: 5_000,
-      maxPingOut: 2,
-      // Otherwise the client builds an Error with a stack trace for every JetStream publish (~8% CPU).
-      noAsyncTraces: true,
-    }).then(
+    connect(this.opts.options).then(
       (nc) => {
         if (this.closed) {
           void nc.close();

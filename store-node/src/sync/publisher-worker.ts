@@ -7,8 +7,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { eventsStreamConfig, natsConnectOptions, natsNames } from '@stocksync/shared';
+import { eventsStreamConfig, natsNames } from '@stocksync/shared';
 import Database from 'better-sqlite3';
+import { storeNatsOptions } from './nats-options';
 import type { FromPublisher, PublisherWorkerData, ToPublisher } from './publisher-protocol';
 
 const MIN_BACKOFF_MS = 100;
@@ -103,18 +104,7 @@ async function publishBatch(conn: NatsConnection): Promise<number> {
 }
 
 async function run() {
-  connect({
-    ...natsConnectOptions(data.natsUrl),
-    name: `store-${data.storeId}-publisher`,
-    inboxPrefix: `_INBOX.${data.storeId}`,
-    reconnect: true,
-    maxReconnectAttempts: -1,
-    waitOnFirstConnect: true,
-    reconnectTimeWait: 500,
-    pingInterval: 5_000,
-    maxPingOut: 2,
-    noAsyncTraces: true,
-  }).then(
+  connect(storeNatsOptions(data.natsUrl, data.storeId, 'publisher')).then(
     (conn) => {
       nc = conn;
       setOnline(true);

@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import { startCatalogFollower } from './catalog-follower';
 import { startCommandConsumer } from './command-consumer';
 import { NatsLink } from './nats-link';
+import { storeNatsOptions } from './nats-options';
 import { OutboxPublisher } from './outbox-publisher';
 import { startReserveResponder } from './reserve-responder';
 import { startStoreResponder } from './store-responder';
@@ -31,12 +32,7 @@ export const syncPlugin = fp(
     const storeId = app.config.STORE_ID;
     const now = () => app.clock.now();
     const { writes, repos, log } = app;
-    const link = new NatsLink({
-      servers: app.config.NATS_URL,
-      name: `store-${storeId}`,
-      inboxPrefix: `_INBOX.${storeId}`,
-      log,
-    });
+    const link = new NatsLink({ options: storeNatsOptions(app.config.NATS_URL, storeId, ''), log });
     const publisher = new OutboxPublisher({
       file: app.sqliteFile,
       storeId,

@@ -1,6 +1,6 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { PriceSchema, SkuSchema } from '@stocksync/shared';
-import { normalizePrice } from '../../catalog/price';
+import { catalogProductMessage } from '../../catalog/catalog-publisher';
 import type { ProductFields, ProductRow } from '../../db/products-repository';
 import { Cursor, DateTime, Limit, SkuParam } from '../common-schemas';
 
@@ -85,18 +85,12 @@ export function productFields(body: EditableInput): ProductFields {
   };
 }
 
+/** The catalog entry the stores receive, plus HQ's bookkeeping (version, published, createdAt). */
 export function productView(row: ProductRow) {
   return {
-    sku: row.sku,
-    name: row.name,
-    description: row.description,
-    category: row.category,
-    price: normalizePrice(row.price),
-    defaultMinStock: row.defaultMinStock,
-    active: row.active,
+    ...catalogProductMessage(row),
     version: row.version,
     published: row.publishedVersion >= row.version,
     createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
   };
 }
