@@ -111,6 +111,24 @@ describe('online reservations (central + real store nodes, PostgreSQL, NATS, Red
     expect((await get<Reservation>(`/reservations/${held.body.id}`)).body.status).toBe('confirmed');
   });
 
+  it('an Idempotency-Key makes a retried hold answer the first reservation, held once', async () => {
+    await stock(s1, 's1', 'R-IDEM', 10);
+    const keyed = { ...admin, 'idempotency-key': 'web-order-77-line-1' };
+    const body = { sku: 'R-IDEM', qty: 2, storeId: 's1', ttlSeconds: 600, orderRef: 'web-77' };
+    const first = await post<Reservation>('/reservations', body, keyed);
+    const retry = await post<Reservation>('/reservations', body, keyed);
+    expect([first.status, retry.status]).toEqual([201, 201]);
+    expect(retry.body.id).toBe(first.body.id);
+    expect(await s1.stock('R-IDEM')).toMatchObject({ reserved: 2, available: 8 });
+    const other = await post<ErrorBody>('/reservations', { ...body, qty: 3 }, keyed);
+    expect([other.status, other.body.code]).toEqual([409, 'IDEMPOTENCY_MISMATCH']);
+    expect(await s1.stock('R-IDEM')).toMatchObject({ reserved: 2 });
+    const rows = rowsOf<{ n: number }>(
+      await app.db.execute(sql`select count(*)::int as n from reservations where sku = 'R-IDEM'`),
+    )[0]?.n;
+    expect(rows).toBe(1);
+  });
+
   it('refuses with 409 when the projection or the store cannot cover the quantity', async () => {
     await stock(s1, 's1', 'R-2', 2);
     const res = await hold({ sku: 'R-2', qty: 3, storeId: 's1' });

@@ -5,6 +5,8 @@ import type { LockService } from '../redis/lock-service';
 import type { StoreAnswer, StoreReserveClient } from './store-reserve-client';
 
 export type HoldRequest = {
+  /** Set from the request's Idempotency-Key: the same key always means the same reservation. */
+  id?: string | undefined;
   sku: string;
   qty: number;
   storeId?: string | undefined;
@@ -61,7 +63,7 @@ export function createReservationCoordinator(deps: {
     return locks.withLock(reserveLockKey(storeId, req.sku), async () => {
       const available = (await repo.projectedAvailable(storeId, req.sku)) ?? 0;
       if (available < req.qty) throw insufficient(req.sku, req.qty, available, storeId);
-      const reservationId = newId();
+      const reservationId = req.id ?? newId();
       const answer = await stores.send(storeId, {
         op: 'hold',
         reservationId,
@@ -132,7 +134,28 @@ export function createReservationCoordinator(deps: {
   }
 
   return {
-    hold: (req: HoldRequest) => (req.storeId ? holdAt(req.storeId, req) : holdAnywhere(req)),
+    /** Returns the reservation and whether it already existed (a retry with the same Idempotency-Key). */
+    async hold(req: HoldRequest): Promise<{ row: ReservationRow; replayed: boolean }> {
+      if (req.id) {
+        const existing = await repo.find(req.id);
+        if (existing) {
+          const same =
+            existing.sku === req.sku &&
+            existing.qty === req.qty &&
+            existing.orderRef === req.orderRef &&
+            (!req.storeId || existing.storeId === req.storeId);
+          if (!same) {
+            throw new DomainError(
+              ErrorCode.IDEMPOTENCY_MISMATCH,
+              'Idempotency-Key was used for a different reservation',
+            );
+          }
+          return { row: existing, replayed: true };
+        }
+      }
+      const row = await (req.storeId ? holdAt(req.storeId, req) : holdAnywhere(req));
+      return { row, replayed: false };
+    },
     get: (id: string) => repo.find(id),
     confirm: (id: string) => transition(id, 'confirm'),
     cancel: (id: string) => transition(id, 'cancel'),

@@ -1,23 +1,15 @@
-import { createHash } from 'node:crypto';
 import { DomainError, ErrorCode, newId } from '@stocksync/shared';
 import { and, eq, inArray } from 'drizzle-orm';
 import { createCommandOutboxRepository } from '../db/command-outbox-repository';
 import type { Database } from '../db/database';
 import { stock, stores } from '../db/schema';
 import { createTransfersRepository, type TransferRow } from '../db/transfers-repository';
+import { idForIdempotencyKey } from './idempotent-id';
 import { transferCommands } from './transfer-commands';
 
 export type TransferRequest = { sku: string; fromStoreId: string; toStoreId: string; qty: number };
 
-/**
- * A retried POST with the same Idempotency-Key maps to the same transfer id, so the primary key makes
- * the create idempotent without a separate key table (a name-based UUID, version 8).
- */
-export function transferIdForKey(key: string): string {
-  const hex = createHash('sha256').update(`transfer\u0000${key}`).digest('hex');
-  const variant = ((Number.parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
+export const transferIdForKey = (key: string) => idForIdempotencyKey('transfer', key);
 
 const sameRequest = (row: TransferRow, r: TransferRequest) =>
   row.sku === r.sku && row.fromStoreId === r.fromStoreId && row.toStoreId === r.toStoreId && row.qty === r.qty;

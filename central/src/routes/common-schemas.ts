@@ -58,3 +58,8 @@ export function toPage<R, I>(
 }
 
 export const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
+
+/** `Idempotency-Key` on stock-changing POSTs: a retry gets the first answer (DESIGN §7). */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+});

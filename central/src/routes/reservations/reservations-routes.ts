@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DomainError, ErrorCode } from '@stocksync/shared';
-import { ErrorSchema, readErrors } from '../common-schemas';
+import { idForIdempotencyKey } from '../../domain/idempotent-id';
+import { ErrorSchema, IdempotencyHeaders, readErrors } from '../common-schemas';
 import { HoldBody, ReservationIdParams, ReservationSchema, reservationView, writeErrors } from './reservation-schemas';
 
 /** Online reservations (click & collect): CP, confirmed only once the owning store durably holds them. */
@@ -12,13 +13,17 @@ export const reservationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['reservations'],
-        summary: 'Hold stock for an online order at a store (or let central pick one)',
+        summary: 'Hold stock for an online order at a store (or let central pick one); Idempotency-Key honoured',
+        headers: IdempotencyHeaders,
         body: HoldBody,
         response: { 201: ReservationSchema, ...writeErrors },
       },
     },
     async (request, reply) => {
-      const row = await reservations.hold(request.body);
+      const key = request.headers['idempotency-key'];
+      const id = key ? idForIdempotencyKey('reservation', key) : undefined;
+      const { row, replayed } = await reservations.hold({ ...request.body, id });
+      if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.status(201).send(reservationView(row));
     },
   );

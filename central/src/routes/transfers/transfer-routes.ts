@@ -5,6 +5,7 @@ import {
   Cursor,
   decodeCursor,
   ErrorSchema,
+  IdempotencyHeaders,
   Limit,
   Page,
   readErrors,
@@ -35,9 +36,6 @@ const ListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-});
 const writeErrors = { 404: ErrorSchema, 409: ErrorSchema, ...readErrors } as const;
 
 /** HQ side of two-step transfers (DESIGN §6): request, follow, cancel before shipping. */
