@@ -13,7 +13,7 @@ type SkuState = { onHand: number; reserved: number; version: number };
 export class StoreEventFactory {
   private seq = 0;
   private prevHash = GENESIS_HASH;
-  private readonly stock = new Map<string, SkuState>();
+  protected readonly stock = new Map<string, SkuState>();
   readonly events: StockEvent[] = [];
 
   constructor(
@@ -51,6 +51,19 @@ export class StoreEventFactory {
       type = 'stock.returned';
       delta = 1;
     }
+    return this.append(type, sku, delta, reservedDelta, type === 'stock.sold' ? `sale-${this.seq + 1}` : undefined);
+  }
+
+  /** The next event of this store's chain: stock tracked per SKU, seq gapless, hash chained. */
+  append(
+    type: EventType,
+    sku: string,
+    delta: number,
+    reservedDelta: number,
+    ref?: string,
+    occurredAt = new Date(this.startTime + this.seq + 1).toISOString(),
+  ): StockEvent {
+    const state = this.stock.get(sku) ?? { onHand: 0, reserved: 0, version: 0 };
     const after = {
       onHand: state.onHand + delta,
       reserved: state.reserved + reservedDelta,
@@ -71,14 +84,18 @@ export class StoreEventFactory {
         onHand: after.onHand,
         reserved: after.reserved,
         version: after.version,
-        occurredAt: new Date(this.startTime + this.seq).toISOString(),
-        ...(type === 'stock.sold' ? { ref: `sale-${this.seq}` } : {}),
+        occurredAt,
+        ...(ref !== undefined ? { ref } : {}),
       },
       this.prevHash,
     );
     this.prevHash = event.hash;
     this.events.push(event);
     return event;
+  }
+
+  get lastSeq(): number {
+    return this.seq;
   }
 
   /** `count` events spread over `skus` at random. */

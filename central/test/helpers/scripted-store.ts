@@ -1,42 +1,14 @@
-import { chainEvent, type EventType, GENESIS_HASH, newId, type StockEvent } from '@stocksync/shared';
+import type { EventType, StockEvent } from '@stocksync/shared';
+import { StoreEventFactory } from './event-factory';
 
 /**
  * A store's outbox under the test's control: exactly the events asked for (receipts, transfer
  * shipments and receipts with their ref), validly chained, with onHand/version tracked per SKU.
  */
-export class ScriptedStore {
-  private seq = 0;
-  private prevHash = GENESIS_HASH;
-  private readonly stock = new Map<string, { onHand: number; version: number }>();
-
-  constructor(readonly storeId: string) {}
-
+export class ScriptedStore extends StoreEventFactory {
   event(type: EventType, sku: string, delta: number, ref?: string): StockEvent {
-    const state = this.stock.get(sku) ?? { onHand: 0, version: 0 };
-    const after = { onHand: state.onHand + delta, version: state.version + 1 };
-    if (after.onHand < 0) throw new Error(`${this.storeId}/${sku} would go negative`);
-    this.stock.set(sku, after);
-    this.seq += 1;
-    const event = chainEvent(
-      {
-        id: newId(),
-        schema: 1,
-        storeId: this.storeId,
-        seq: this.seq,
-        type,
-        sku,
-        delta,
-        reservedDelta: 0,
-        onHand: after.onHand,
-        reserved: 0,
-        version: after.version,
-        occurredAt: new Date().toISOString(),
-        ...(ref !== undefined ? { ref } : {}),
-      },
-      this.prevHash,
-    );
-    this.prevHash = event.hash;
-    return event;
+    if (this.onHand(sku) + delta < 0) throw new Error(`${this.storeId}/${sku} would go negative`);
+    return this.append(type, sku, delta, 0, ref, new Date().toISOString());
   }
 
   receive(sku: string, qty: number): StockEvent {
@@ -49,10 +21,6 @@ export class ScriptedStore {
 
   arrive(transferId: string, sku: string, qty: number): StockEvent {
     return this.event('transfer.received', sku, qty, transferId);
-  }
-
-  get lastSeq(): number {
-    return this.seq;
   }
 
   onHand(sku: string): number {
