@@ -157,12 +157,14 @@ describe('transfers at central (real PostgreSQL + NATS)', () => {
     ]);
     const after = (await call<Availability>('GET', '/products/A/availability', undefined, viewer)).body;
     expect(after.totals).toMatchObject({ onHand: 18, inTransit: 0 });
+    // The source hears what arrived, so its own view of the transfer closes too.
+    expect((await outbox(id)).at(-1)).toMatchObject({ store_id: 's1', type: 'transfer.received' });
 
     // A late copy of the receipt (new msgID) is a duplicate: no second discrepancy, no new command.
     await publishEvents(t, [arrival], { msgId: () => `${arrival.id}-again` });
     await publish(s3.receive('C', 1));
     expect(await discrepancies('kind=transfer_short')).toHaveLength(1);
-    expect(await outbox(id)).toHaveLength(3);
+    expect(await outbox(id)).toHaveLength(4);
   });
 
   it('cancels only while requested; repeating a cancel returns it; both stores are told', async () => {

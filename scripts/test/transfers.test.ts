@@ -143,6 +143,8 @@ describe('two-step transfers across real processes (central + 3 stores)', () => 
     expect(atCentral.body.items).toEqual([
       expect.objectContaining({ sku: 'T-A', expected: 10, actual: 8, ref: transfer.id }),
     ]);
+    // The source's own view closes too, with what arrived.
+    expect((await storeSees('s1', transfer.id, 'received')).body).toMatchObject({ shippedQty: 10, receivedQty: 8 });
   });
 
   it('a cancel before shipping reaches both stores, and the source then refuses to ship', async () => {

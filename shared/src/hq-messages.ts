@@ -50,6 +50,17 @@ export const StoreCommandSchema = Type.Union([
   Type.Object({ type: Type.Literal('transfer.requested'), ...TransferFields }, { additionalProperties: false }),
   /** To the target store once the source shipped: `qty` is what left the source. */
   Type.Object({ type: Type.Literal('transfer.in_transit'), ...TransferFields }, { additionalProperties: false }),
+  /** To the source store once the target received: its view of the transfer closes with what arrived. */
+  Type.Object(
+    {
+      type: Type.Literal('transfer.received'),
+      id: UuidSchema,
+      transferId: UuidSchema,
+      receivedQty: Type.Integer({ minimum: 0 }),
+      issuedAt: Type.String(),
+    },
+    { additionalProperties: false },
+  ),
   /** To both stores; refused by a source that already shipped. */
   Type.Object(
     { type: Type.Literal('transfer.cancelled'), id: UuidSchema, transferId: UuidSchema, issuedAt: Type.String() },

@@ -89,4 +89,30 @@ describe('transfers at the store', () => {
     expect(found).toEqual([expect.objectContaining({ kind: 'transfer_short', expected: 4, actual: 3, ref: raced })]);
     expectStoreInvariants(store.app.sqlite);
   });
+
+  it("the source's view closes when central reports the receipt; repeats and foreign transfers change nothing", async () => {
+    const id = newId();
+    await apply(command('transfer.requested', id, 's1', 's2'));
+    expect((await post(`/transfers/${id}/ship`)).json()).toMatchObject({ status: 'in_transit', shippedQty: 4 });
+    const before = await stock();
+    const received = (qty: number, transferId = id): StoreCommand => ({
+      type: 'transfer.received',
+      id: newId(),
+      transferId,
+      receivedQty: qty,
+      issuedAt: new Date().toISOString(),
+    });
+    await apply(received(3));
+    await apply(received(1));
+    const view = (await store.request({ method: 'GET', url: `/transfers/${id}` })).json();
+    expect(view).toMatchObject({ status: 'received', shippedQty: 4, receivedQty: 3 });
+    expect(await stock()).toEqual(before);
+
+    // This store is the target of `inbound`: only its own receive may close it.
+    const inbound = newId();
+    await apply(command('transfer.in_transit', inbound, 's2', 's1'));
+    await apply(received(4, inbound));
+    expect((await store.request({ method: 'GET', url: `/transfers/${inbound}` })).json().status).toBe('in_transit');
+    expectStoreInvariants(store.app.sqlite);
+  });
 });

@@ -62,12 +62,15 @@ async function onReceived(
       ref: transfer.id,
     });
   }
-  return repo.update(transfer.id, {
+  const updated = await repo.update(transfer.id, {
     status: 'received',
     receivedQty: received,
     receivedAt: new Date(event.occurredAt),
     updatedAt: new Date(),
   });
+  const at = new Date(event.occurredAt);
+  effects.commands.push(...transferCommands('transfer.received', updated, [updated.fromStoreId], at, received));
+  return updated;
 }
 
 /** An event that names a transfer central does not have, or from the wrong store/SKU: kept as evidence. */

@@ -14,20 +14,26 @@ export function transferCommands(
 ): OutboxCommand[] {
   return to.map((storeId) => {
     const id = newId();
-    const issuedAt = at.toISOString();
-    const payload: StoreCommand =
-      type === 'transfer.cancelled'
-        ? { type, id, transferId: transfer.id, issuedAt }
-        : {
-            type,
-            id,
-            transferId: transfer.id,
-            sku: transfer.sku,
-            qty,
-            fromStoreId: transfer.fromStoreId,
-            toStoreId: transfer.toStoreId,
-            issuedAt,
-          };
+    const payload = commandPayload(type, id, transfer, qty, at.toISOString());
     return { id, storeId, payload };
   });
+}
+
+function commandPayload(
+  type: CommandType,
+  id: string,
+  transfer: TransferRow,
+  qty: number,
+  issuedAt: string,
+): StoreCommand {
+  switch (type) {
+    case 'transfer.cancelled':
+      return { type, id, transferId: transfer.id, issuedAt };
+    case 'transfer.received':
+      return { type, id, transferId: transfer.id, receivedQty: qty, issuedAt };
+    default: {
+      const { fromStoreId, toStoreId, sku } = transfer;
+      return { type, id, transferId: transfer.id, sku, qty, fromStoreId, toStoreId, issuedAt };
+    }
+  }
 }

@@ -37,6 +37,13 @@ export function createTransferService(deps: {
         if (found?.status === 'requested') transfers.update(found.id, { status: 'cancelled', updatedAt: at });
         return;
       }
+      if (command.type === 'transfer.received') {
+        const found = transfers.find(command.transferId);
+        if (found && found.fromStoreId === storeId && found.status !== 'received') {
+          transfers.update(found.id, { status: 'received', receivedQty: command.receivedQty, updatedAt: at });
+        }
+        return;
+      }
       const found = transfers.find(command.transferId);
       const inTransit = command.type === 'transfer.in_transit';
       if (!found) {
