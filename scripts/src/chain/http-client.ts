@@ -8,9 +8,11 @@ export async function httpCall<T = unknown>(
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
+  signal?: AbortSignal,
 ): Promise<HttpResult<T>> {
   const res = await fetch(`${client.url}${path}`, {
     method,
+    ...(signal ? { signal } : {}),
     headers: {
       authorization: `Bearer ${client.token}`,
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),

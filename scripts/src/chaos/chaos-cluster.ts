@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CENTRAL_SERVER,
+  ServiceProcess,
+  STORE_SERVER,
+  TestNatsServer,
+  TestRedisServer,
+} from '@stocksync/shared/testing';
+import pg from 'pg';
+import { seedStore } from '../../../store-node/src/seed-store';
+import { httpCall, pollUntil, type ServiceClient } from '../chain/http-client';
+import { CuttableProxy } from './cuttable-proxy';
+
+export type ClusterOptions = {
+  stores: number;
+  skus: readonly string[];
+  openingStock: number;
+  adminUrl: string;
+  log: (line: string) => void;
+};
+
+export type StoreNode = { id: string; process: ServiceProcess; proxy: CuttableProxy; dataDir: string };
+
+const ADMIN_TOKEN = 'chaos-admin-token';
+const VIEWER_TOKEN = 'chaos-viewer-token';
+export const STORE_TOKEN = 'chaos-store-token';
+export const PRICE = '5.00';
+
+/**
+ * Everything the chaos run starts: its own nats-server and redis-server on spare ports (it kills
+ * those, never the shared ones), a fresh PostgreSQL database, two central processes and N store
+ * nodes, each store reaching NATS through a proxy the run can cut. stop() undoes all of it.
+ */
+export class ChaosCluster {
+  readonly stores: StoreNode[] = [];
+  readonly centrals: ServiceProcess[] = [];
+  readonly prefix = `ch${randomBytes(3).toString('hex')}`;
+  readonly database = `chaos_${randomBytes(4).toString('hex')}`;
+  readonly dir = mkdtempSync(join(tmpdir(), 'stocksync-chaos-'));
+  nats!: TestNatsServer;
+  redis!: TestRedisServer;
+  db!: pg.Pool;
+  private admin: pg.Client | undefined;
+  private databaseCreated = false;
+
+  private constructor(private readonly options: ClusterOptions) {}
+
+  static async start(options: ClusterOptions): Promise<ChaosCluster> {
+    const cluster = new ChaosCluster(options);
+    try {
+      await cluster.launch();
+      return cluster;
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+  }
+
+  get databaseUrl(): string {
+    const url = new URL(this.options.adminUrl);
+    url.pathname = `/${this.database}`;
+    return url.toString();
+  }
+
+  private async launch(): Promise<void> {
+    const { log } = this.options;
+    this.admin = new pg.Client({ connectionString: this.options.adminUrl });
+    await this.admin.connect();
+    await this.admin.query(`create database ${this.database}`);
+    this.databaseCreated = true;
+    this.db = new pg.Pool({ connectionString: this.databaseUrl, max: 4 });
+    // An idle connection dropped by the server must not crash the run; the next query reconnects.
+    this.db.on('error', () => undefined);
+    [this.nats, this.redis] = await Promise.all([TestNatsServer.start(), TestRedisServer.start()]);
+    log(`nats ${this.nats.url}, redis ${this.redis.url}, database ${this.database}`);
+
+    for (const name of ['central-a', 'central-b']) {
+      this.centrals.push(
+        await ServiceProcess.start(name, CENTRAL_SERVER, {
+          NATS_URL: this.nats.url,
+          NATS_PREFIX: this.prefix,
+          LOG_LEVEL: 'error',
+          DATABASE_URL: this.databaseUrl,
+          DATABASE_POOL_SIZE: '8',
+          DATA_DIR: join(this.dir, name),
+          REDIS_URL: this.redis.url,
+          REDIS_KEY_PREFIX: `${this.prefix}:`,
+          HQ_ADMIN_TOKEN: ADMIN_TOKEN,
+          HQ_VIEWER_TOKEN: VIEWER_TOKEN,
+          STORE_OFFLINE_AFTER_MS: '5000',
+          CATALOG_PUBLISH_INTERVAL_MS: '1000',
+          APPLY_ACK_WAIT_MS: '5000',
+        }),
+      );
+    }
+    const hq = this.hq(0);
+    for (const sku of this.options.skus) {
+      const res = await httpCall(hq, 'POST', '/products', { sku, name: sku, price: PRICE, defaultMinStock: 5 });
+      if (res.status !== 201) throw new Error(`POST /products ${sku} → ${res.status}`);
+    }
+
+    for (let i = 1; i <= this.options.stores; i++) {
+      const id = `s${i}`;
+      const dataDir = join(this.dir, id);
+      const products = this.options.skus.map((sku) => ({ sku, name: sku, price: PRICE, defaultMinStock: 5 }));
+      await seedStore({ dataDir, storeId: id, products, openingStock: () => this.options.openingStock });
+      const proxy = await CuttableProxy.start(this.nats.port);
+      const process = await ServiceProcess.start(id, STORE_SERVER, {
+        NATS_URL: proxy.url,
+        NATS_PREFIX: this.prefix,
+        LOG_LEVEL: 'error',
+        STORE_ID: id,
+        STORE_TOKEN,
+        DATA_DIR: dataDir,
+        RESERVATION_SWEEP_MS: '250',
+      });
+      this.stores.push({ id, process, proxy, dataDir });
+    }
+    // HQ can coordinate only what central has seen: wait for every store's opening stock.
+    const expected = this.options.stores * this.options.skus.length;
+    await pollUntil(
+      async () => (await this.db.query<{ n: number }>('select count(*)::int as n from stock')).rows[0]?.n ?? 0,
+      (n) => n === expected,
+      { what: 'opening stock at central', timeoutMs: 60_000 },
+    );
+    log(`${this.centrals.length} central processes and ${this.stores.length} store nodes up`);
+  }
+
+  hq(index: number): ServiceClient {
+    return { url: this.centrals[index % this.centrals.length]?.url ?? '', token: ADMIN_TOKEN };
+  }
+
+  pos(index: number): ServiceClient {
+    return { url: this.stores[index]?.process.url ?? '', token: STORE_TOKEN };
+  }
+
+  /** Puts everything back: processes running, links up, NATS and Redis listening. */
+  async heal(): Promise<void> {
+    for (const store of this.stores) store.proxy.heal();
+    await Promise.all([
+      ...this.stores.map((s) => (s.process.running ? undefined : s.process.start())),
+      ...this.centrals.map((c) => (c.running ? undefined : c.start())),
+    ]);
+  }
+
+  /** Stops every child and server it started and drops its database; safe to call on a half-started cluster. */
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.stores.map((s) => s.process.stop()), ...this.centrals.map((c) => c.stop())]);
+    await Promise.allSettled([...this.stores.map((s) => s.proxy.close()), this.nats?.stop(), this.redis?.stop()]);
+    await this.db?.end().catch(() => undefined);
+    if (this.admin) {
+      if (this.databaseCreated) {
+        await this.admin.query(`drop database if exists ${this.database} with (force)`).catch(() => undefined);
+      }
+      await this.admin.end().catch(() => undefined);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

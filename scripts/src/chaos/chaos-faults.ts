@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { natsNames } from '@stocksync/shared';
+import { prng } from '@stocksync/shared/testing';
+import type { ChaosCluster } from './chaos-cluster';
+import type { ChaosJournal } from './chaos-journal';
+import type { Fault } from './chaos-plan';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Injects one planned fault and heals it. `burst` drives a store's POS while it is cut off, so the
+ * store builds a backlog of `events` unsent events that must all arrive once the line is back.
+ */
+export async function injectFault(
+  fault: Fault,
+  cluster: ChaosCluster,
+  journal: ChaosJournal,
+  burst: (store: number, events: number) => Promise<number>,
+  seed: number,
+): Promise<void> {
+  journal.fault(fault.kind);
+  switch (fault.kind) {
+    case 'kill-store': {
+      const store = cluster.stores[fault.store];
+      if (!store?.process.running) return;
+      await store.process.kill9();
+      await sleep(fault.downMs);
+      await store.process.start();
+      return;
+    }
+    case 'kill-central': {
+      const central = cluster.centrals[fault.central];
+      if (!central?.running) return;
+      await central.kill9();
+      await sleep(fault.downMs);
+      await central.start();
+      return;
+    }
+    case 'nats-down':
+      await cluster.nats.kill();
+      await sleep(fault.downMs);
+      await cluster.nats.restart();
+      return;
+    case 'redis-down':
+      await cluster.redis.kill();
+      await sleep(fault.downMs);
+      await cluster.redis.restart();
+      return;
+    case 'cut-off': {
+      const store = cluster.stores[fault.store];
+      if (!store || store.proxy.isCut) return;
+      store.proxy.cut();
+      try {
+        journal.cutOffEvents += await burst(fault.store, fault.events);
+      } finally {
+        store.proxy.heal();
+      }
+      return;
+    }
+    case 'duplicates':
+      journal.duplicatesPublished += await republish(
+        cluster,
+        cluster.stores[fault.store]?.id ?? 's1',
+        fault.count,
+        seed,
+      );
+  }
+}
+
+/**
+ * Publishes copies of events already in the store's stream: half with their original msgID (JetStream's
+ * dedup window drops them), half with a fresh one, as a store restored from backup or a replayed
+ * resend would — those reach central, whose ledger must skip them by event id.
+ */
+async function republish(cluster: ChaosCluster, storeId: string, count: number, seed: number): Promise<number> {
+  const names = natsNames(cluster.prefix);
+  const nc = await connect({ servers: cluster.nats.url, timeout: 2_000, reconnect: false }).catch(() => null);
+  if (!nc) return 0;
+  try {
+    const jsm = await jetstreamManager(nc);
+    const js = jetstream(nc);
+    const info = await jsm.streams.info(names.eventsStream);
+    const random = prng(seed);
+    let published = 0;
+    for (let i = 0; i < count && info.state.messages > 0; i++) {
+      const seq = info.state.first_seq + Math.floor(random() * (info.state.last_seq - info.state.first_seq + 1));
+      const msg = await jsm.streams.getMessage(names.eventsStream, { seq }).catch(() => null);
+      // Prefer the faulted store's events, but any store's copy tests the same dedup path.
+      if (!msg || (msg.subject !== names.eventsSubject(storeId) && random() < 0.5)) continue;
+      const msgID = random() < 0.5 ? (msg.header?.get('Nats-Msg-Id') ?? randomUUID()) : randomUUID();
+      await js.publish(msg.subject, msg.data, { msgID });
+      published++;
+    }
+    return published;
+  } catch {
+    return 0; // NATS went down under us: fewer duplicates, not a failure.
+  } finally {
+    await nc.close().catch(() => undefined);
+  }
+}

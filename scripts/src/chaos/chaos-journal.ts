@@ -1,0 +1,44 @@
+/** What the clients were told: the auditor later proves each acknowledged write is where it must be. */
+export type AckedWrite = {
+  storeId: string;
+  kind: string;
+  /** The ledger `ref` the store gives the write's events (movement, adjustment, reservation or transfer id). */
+  ref: string;
+  /** Events the answer promised, by SKU and version when the answer tells them; else by type. */
+  events: { sku: string; version?: number; type?: string }[];
+};
+
+export type OnlineOrder = { orderRef: string; status: number; code?: string; id?: string; storeId?: string };
+export type TransferRecord = { id: string; from: string; to: string; sku: string; qty: number };
+
+export class ChaosJournal {
+  readonly acked: AckedWrite[] = [];
+  readonly posHolds = new Map<number, { storeId: string; id: string }>();
+  readonly orders = new Map<number, OnlineOrder>();
+  readonly transfers = new Map<number, TransferRecord>();
+  readonly statuses = new Map<string, number>();
+  readonly faults = new Map<string, number>();
+  /** Requests that never got a definitive answer within the retry budget. */
+  unresolved = 0;
+  /** Bad input answered with anything but a 4xx. */
+  badInputNot4xx = 0;
+  /** 5xx answers that are not a documented 503 (STORE_UNAVAILABLE / DEPENDENCY_UNAVAILABLE). */
+  serverErrors: string[] = [];
+  /** Plan operations carried out (cut-off bursts come on top). */
+  operations = 0;
+  duplicatesPublished = 0;
+  cutOffEvents = 0;
+
+  count(op: string, status: number): void {
+    const key = `${op} ${status}`;
+    this.statuses.set(key, (this.statuses.get(key) ?? 0) + 1);
+  }
+
+  fault(kind: string): void {
+    this.faults.set(kind, (this.faults.get(kind) ?? 0) + 1);
+  }
+
+  ack(write: AckedWrite): void {
+    this.acked.push(write);
+  }
+}

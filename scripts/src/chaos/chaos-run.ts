@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import { prng } from '@stocksync/shared/testing';
+import { httpCall } from '../chain/http-client';
+import { type AuditResult, audit, type Violations } from './chaos-audit';
+import { ChaosCluster } from './chaos-cluster';
+import { injectFault } from './chaos-faults';
+import { ChaosJournal } from './chaos-journal';
+import { createOperations } from './chaos-operations';
+import { isPosOp, type PosOp, planChaos, type Step } from './chaos-plan';
+import { readCentral, readStore } from './chaos-snapshot';
+import { watchVersions } from './version-watch';
+
+export type ChaosOptions = {
+  seed: number;
+  operations: number;
+  /** Wall-clock limit for the whole run; traffic stops early enough to heal, drain and audit inside it. */
+  timeLimitMs: number;
+  stores: number;
+  skus: number;
+  /** Concurrent clients (POS terminals and HQ users) working through the plan. */
+  lanes: number;
+  faultEvery: number;
+  cutOffEvents: number;
+  adminUrl: string;
+  log: (line: string) => void;
+  /** Aborting stops new operations; the run still heals, audits and cleans up. */
+  signal?: AbortSignal;
+};
+
+export type ChaosSummary = {
+  seed: number;
+  operationsPlanned: number;
+  operationsRun: number;
+  faults: Record<string, number>;
+  acknowledgedWrites: number;
+  cutOffEvents: number;
+  duplicatesPublished: number;
+  statuses: Record<string, number>;
+  storeEvents: number;
+  drained: boolean;
+  violations: Violations;
+  examples: string[];
+  elapsedMs: number;
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const violationCount = (v: Violations) => Object.values(v).reduce((a, b) => a + b, 0);
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
+  const started = Date.now();
+  const { log } = options;
+  const skus = Array.from({ length: options.skus }, (_, i) => `CH-${i}`);
+  const steps = planChaos({ ...options, skus });
+  const drainBudgetMs = Math.min(180_000, Math.max(30_000, options.timeLimitMs * 0.35));
+  const cluster = await ChaosCluster.start({
+    stores: options.stores,
+    skus,
+    openingStock: 40,
+    adminUrl: options.adminUrl,
+    log,
+  });
+  try {
+    const journal = new ChaosJournal();
+    const runId = randomBytes(4).toString('hex');
+    const ops = createOperations(
+      {
+        pos: (store) => cluster.pos(store),
+        storeId: (store) => cluster.stores[store]?.id ?? 's1',
+        hq: () => {
+          const first = Math.floor(Math.random() * cluster.centrals.length);
+          return [cluster.hq(first), cluster.hq(first + 1)];
+        },
+      },
+      journal,
+      runId,
+    );
+    const versions = watchVersions(cluster.db);
+    const trafficDeadline = started + options.timeLimitMs - drainBudgetMs;
+    const burst = (store: number, events: number, n: number) =>
+      cutOffBurst(ops.pos, store, events, skus, `${runId}-${n}`);
+    let next = 0;
+    const lane = async () => {
+      while (next < steps.length && Date.now() < trafficDeadline && !options.signal?.aborted) {
+        const step = steps[next++] as Step;
+        if ('fault' in step) {
+          log(`fault at op ${step.n}: ${JSON.stringify(step.fault)}`);
+          await injectFault(step.fault, cluster, journal, (s, e) => burst(s, e, step.n), options.seed + step.n);
+          continue;
+        }
+        journal.operations++;
+        if (isPosOp(step.op)) await ops.pos(step.op, `${runId}-${step.n}`);
+        else await ops.hq(step.op, `${runId}-${step.n}`);
+      }
+    };
+    const progress = setInterval(() => {
+      const faults = [...journal.faults.values()].reduce((a, b) => a + b, 0);
+      log(
+        `${journal.operations}/${steps.filter((s) => 'op' in s).length} operations, ${faults} faults, ${journal.acked.length} acknowledged writes`,
+      );
+    }, 5_000);
+    try {
+      await Promise.all(Array.from({ length: options.lanes }, lane));
+    } finally {
+      clearInterval(progress);
+    }
+
+    log('traffic done: healing and draining');
+    await cluster.heal();
+    const drained = await drain(cluster, started + options.timeLimitMs - 15_000);
+    await versions.stop();
+    const result = await settledAudit(cluster, journal, versions.regressions);
+    return {
+      seed: options.seed,
+      operationsPlanned: steps.filter((s) => 'op' in s).length,
+      operationsRun: journal.operations,
+      faults: Object.fromEntries(journal.faults),
+      acknowledgedWrites: journal.acked.length,
+      cutOffEvents: journal.cutOffEvents,
+      duplicatesPublished: journal.duplicatesPublished,
+      statuses: Object.fromEntries([...journal.statuses].sort()),
+      storeEvents: (await cluster.db.query<{ n: number }>('select count(*)::int as n from ledger')).rows[0]?.n ?? 0,
+      drained,
+      violations: result.violations,
+      examples: result.examples,
+      elapsedMs: Date.now() - started,
+    };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** A store's POS busy while its line is down: receipts and sales of five lines until `events` are written. */
+async function cutOffBurst(
+  pos: (op: PosOp, key: string) => Promise<number>,
+  store: number,
+  events: number,
+  skus: readonly string[],
+  keyPrefix: string,
+): Promise<number> {
+  const random = prng(events + store);
+  let written = 0;
+  let n = 0;
+  const worker = async () => {
+    while (written < events) {
+      const start = Math.floor(random() * skus.length);
+      const lines = Array.from({ length: 5 }, (_, i) => ({ sku: skus[(start + i) % skus.length] as string, qty: 1 }));
+      const kind = n % 2 === 0 ? 'receipt' : 'sale';
+      const acked = await pos({ kind, store, lines }, `${keyPrefix}-burst-${n++}`);
+      written += acked;
+    }
+  };
+  await Promise.all(Array.from({ length: 6 }, worker));
+  return written;
+}
+
+/** Waits until every store has published everything and central has applied it, twice in a row. */
+async function drain(cluster: ChaosCluster, deadline: number): Promise<boolean> {
+  let previous = '';
+  while (Date.now() < deadline) {
+    const state = await Promise.all(
+      cluster.stores.map(async (s, i) => {
+        const sync = await httpCall<{ pending: number; lastSeq: number }>(cluster.pos(i), 'GET', '/sync').catch(
+          () => null,
+        );
+        return { id: s.id, pending: sync?.body.pending ?? -1, lastSeq: sync?.body.lastSeq ?? -1 };
+      }),
+    );
+    const central = await cluster.db.query<{ store_id: string; last_seq: string; buffered_events: number }>(
+      'select store_id, last_seq, buffered_events from stores',
+    );
+    const commands = await cluster.db.query<{ n: number }>(
+      'select count(*)::int as n from command_outbox where published_at is null',
+    );
+    const caughtUp = state.every((s) => {
+      const row = central.rows.find((r) => r.store_id === s.id);
+      return s.pending === 0 && Number(row?.last_seq) === s.lastSeq && row?.buffered_events === 0;
+    });
+    const fingerprint = JSON.stringify(state);
+    if (caughtUp && commands.rows[0]?.n === 0 && fingerprint === previous) return true;
+    previous = caughtUp ? fingerprint : '';
+    await sleep(1_000);
+  }
+  return false;
+}
+
+/** Commands, catalog and expiries settle a little after the event streams: audit until clean or out of patience. */
+async function settledAudit(cluster: ChaosCluster, journal: ChaosJournal, regressions: string[]): Promise<AuditResult> {
+  let result: AuditResult | undefined;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const stores = cluster.stores.map((s) => readStore(s.id, s.dataDir));
+    result = audit(journal, stores, await readCentral(cluster.db), regressions);
+    if (violationCount(result.violations) === 0) return result;
+    await sleep(2_000);
+  }
+  return result as AuditResult;
+}

@@ -1,0 +1,190 @@
+import { join } from 'node:path';
+import { EVENT_SCHEMA_VERSION, type EventType, type StockEvent } from '@stocksync/shared';
+import Database from 'better-sqlite3';
+import type pg from 'pg';
+
+export type StockState = { onHand: number; reserved: number; version: number };
+export type LedgerEvent = {
+  eventId: string;
+  seq: number;
+  type: string;
+  sku: string;
+  delta: number;
+  reservedDelta: number;
+  onHand: number;
+  reserved: number;
+  version: number;
+  ref: string | null;
+  hash: string;
+  prevHash: string;
+};
+export type Hold = { id: string; sku: string; qty: number; status: string; source: string; orderRef: string | null };
+export type TransferView = {
+  id: string;
+  sku: string;
+  from: string;
+  to: string;
+  status: string;
+  shippedQty: number | null;
+  receivedQty: number | null;
+};
+export type CatalogEntry = { name: string; price: string; active: boolean };
+
+export type StoreSnapshot = {
+  id: string;
+  stock: Map<string, StockState>;
+  ledger: LedgerEvent[];
+  /** The ledger as the envelopes it published, to re-verify the hash chain from scratch. */
+  events: StockEvent[];
+  holds: Map<string, Hold>;
+  transfers: Map<string, TransferView>;
+  products: Map<string, CatalogEntry>;
+};
+
+export type CentralSnapshot = {
+  cursors: Map<string, { lastSeq: number; buffered: number; chainStatus: string }>;
+  stock: Map<string, StockState>;
+  ledger: (LedgerEvent & { storeId: string })[];
+  openChainBreaks: number;
+  reservations: Map<string, Hold & { storeId: string }>;
+  transfers: Map<string, TransferView>;
+  shortfalls: Map<string, number>;
+  products: Map<string, CatalogEntry>;
+  unpublishedCommands: number;
+};
+
+/** "5.0000" and "5" are the same price: compare decimals without trailing zeros. */
+export const normalizePrice = (price: string) => (price.includes('.') ? price.replace(/\.?0+$/, '') : price);
+export const stockKey = (storeId: string, sku: string) => `${storeId}/${sku}`;
+
+type LedgerRow = Omit<LedgerEvent, 'prevHash'> & { prevHash: string; occurredAt: string; reason: string | null };
+
+/** Reads a running store's SQLite read-only (WAL lets it keep writing), as an auditor would. */
+export function readStore(storeId: string, dataDir: string): StoreSnapshot {
+  const db = new Database(join(dataDir, `store-${storeId}.sqlite`), { readonly: true, fileMustExist: true });
+  try {
+    const read = db.transaction(() => {
+      const stock = db.prepare('select sku, on_hand as onHand, reserved, version from stock').all() as ({
+        sku: string;
+      } & StockState)[];
+      const ledger = db
+        .prepare(
+          `select event_id as eventId, seq, type, sku, delta, reserved_delta as reservedDelta, on_hand as onHand,
+                  reserved, version, occurred_at as occurredAt, ref, reason, prev_hash as prevHash, hash
+           from ledger order by seq`,
+        )
+        .all() as LedgerRow[];
+      const holds = db
+        .prepare('select id, sku, qty, status, source, order_ref as orderRef from reservations')
+        .all() as Hold[];
+      const transfers = db
+        .prepare(
+          `select id, sku, from_store_id as "from", to_store_id as "to", status, shipped_qty as shippedQty,
+                  received_qty as receivedQty from transfers`,
+        )
+        .all() as TransferView[];
+      const products = db.prepare('select sku, name, price, active from products').all() as {
+        sku: string;
+        name: string;
+        price: string;
+        active: number;
+      }[];
+      return { stock, ledger, holds, transfers, products };
+    });
+    const rows = read();
+    const events = rows.ledger.map(
+      (row): StockEvent => ({
+        id: row.eventId,
+        schema: EVENT_SCHEMA_VERSION,
+        storeId,
+        seq: row.seq,
+        type: row.type as EventType,
+        sku: row.sku,
+        delta: row.delta,
+        reservedDelta: row.reservedDelta,
+        onHand: row.onHand,
+        reserved: row.reserved,
+        version: row.version,
+        occurredAt: row.occurredAt,
+        ...(row.ref !== null ? { ref: row.ref } : {}),
+        ...(row.reason !== null ? { reason: row.reason } : {}),
+        prevHash: row.prevHash,
+        hash: row.hash,
+      }),
+    );
+    return {
+      id: storeId,
+      stock: new Map(rows.stock.map(({ sku, ...state }) => [sku, state])),
+      ledger: rows.ledger,
+      events,
+      holds: new Map(rows.holds.map((h) => [h.id, h])),
+      transfers: new Map(rows.transfers.map((t) => [t.id, t])),
+      products: new Map(
+        rows.products.map((p) => [p.sku, { name: p.name, price: normalizePrice(p.price), active: p.active === 1 }]),
+      ),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** Central's database in one repeatable-read transaction, so every table shows the same moment. */
+export async function readCentral(pool: pg.Pool): Promise<CentralSnapshot> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin isolation level repeatable read read only');
+    const q = async <T extends pg.QueryResultRow>(sql: string) => (await client.query<T>(sql)).rows;
+    const cursors = await q<{ store_id: string; last_seq: string; buffered_events: number; chain_status: string }>(
+      'select store_id, last_seq, buffered_events, chain_status from stores',
+    );
+    const stock = await q<{ store_id: string; sku: string } & StockState>(
+      'select store_id, sku, on_hand as "onHand", reserved, version from stock',
+    );
+    const ledger = await q<LedgerEvent & { storeId: string }>(
+      `select event_id as "eventId", store_id as "storeId", seq::int as seq, type, sku, delta,
+              reserved_delta as "reservedDelta", on_hand as "onHand", reserved, version, ref, hash,
+              prev_hash as "prevHash" from ledger order by store_id, seq`,
+    );
+    const breaks = await q<{ n: number }>('select count(*)::int as n from chain_breaks where resolved_at is null');
+    const reservations = await q<Hold & { storeId: string }>(
+      `select id, store_id as "storeId", sku, qty, status, 'central' as source, order_ref as "orderRef"
+       from reservations`,
+    );
+    const transfers = await q<TransferView>(
+      `select id, sku, from_store_id as "from", to_store_id as "to", status, shipped_qty as "shippedQty",
+              received_qty as "receivedQty" from transfers`,
+    );
+    const shortfalls = await q<{ ref: string; short: number }>(
+      `select ref, sum(expected - actual)::int as short from discrepancies
+       where kind = 'transfer_short' group by ref`,
+    );
+    const products = await q<{ sku: string; name: string; price: string; active: boolean }>(
+      'select sku, name, price::text as price, active from products',
+    );
+    const outbox = await q<{ n: number }>('select count(*)::int as n from command_outbox where published_at is null');
+    await client.query('rollback');
+    return {
+      cursors: new Map(
+        cursors.map((c) => [
+          c.store_id,
+          { lastSeq: Number(c.last_seq), buffered: c.buffered_events, chainStatus: c.chain_status },
+        ]),
+      ),
+      stock: new Map(stock.map(({ store_id, sku, ...state }) => [stockKey(store_id, sku), state])),
+      ledger,
+      openChainBreaks: breaks[0]?.n ?? 0,
+      reservations: new Map(reservations.map((r) => [r.id, r])),
+      transfers: new Map(transfers.map((t) => [t.id, t])),
+      shortfalls: new Map(shortfalls.map((s) => [s.ref, s.short])),
+      products: new Map(
+        products.map((p) => [p.sku, { name: p.name, price: normalizePrice(p.price), active: p.active }]),
+      ),
+      unpublishedCommands: outbox[0]?.n ?? 0,
+    };
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
