@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { EVENT_SCHEMA_VERSION, type EventType, type StockEvent } from '@stocksync/shared';
+import type { StockEvent } from '@stocksync/shared';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
+import { ledgerRowToEvent } from '../../../store-node/src/db/repositories/ledger-repository';
 
 export type StockState = { onHand: number; reserved: number; version: number };
 export type LedgerEvent = {
@@ -57,7 +58,7 @@ export type CentralSnapshot = {
 export const normalizePrice = (price: string) => (price.includes('.') ? price.replace(/\.?0+$/, '') : price);
 export const stockKey = (storeId: string, sku: string) => `${storeId}/${sku}`;
 
-type LedgerRow = Omit<LedgerEvent, 'prevHash'> & { prevHash: string; occurredAt: string; reason: string | null };
+type LedgerRow = LedgerEvent & { occurredAt: string; reason: string | null };
 
 /** Reads a running store's SQLite read-only (WAL lets it keep writing), as an auditor would. */
 export function readStore(storeId: string, dataDir: string): StoreSnapshot {
@@ -92,26 +93,7 @@ export function readStore(storeId: string, dataDir: string): StoreSnapshot {
       return { stock, ledger, holds, transfers, products };
     });
     const rows = read();
-    const events = rows.ledger.map(
-      (row): StockEvent => ({
-        id: row.eventId,
-        schema: EVENT_SCHEMA_VERSION,
-        storeId,
-        seq: row.seq,
-        type: row.type as EventType,
-        sku: row.sku,
-        delta: row.delta,
-        reservedDelta: row.reservedDelta,
-        onHand: row.onHand,
-        reserved: row.reserved,
-        version: row.version,
-        occurredAt: row.occurredAt,
-        ...(row.ref !== null ? { ref: row.ref } : {}),
-        ...(row.reason !== null ? { reason: row.reason } : {}),
-        prevHash: row.prevHash,
-        hash: row.hash,
-      }),
-    );
+    const events = rows.ledger.map((row) => ledgerRowToEvent(storeId, row));
     return {
       id: storeId,
       stock: new Map(rows.stock.map(({ sku, ...state }) => [sku, state])),
