@@ -1,8 +1,9 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from './database';
 import { type RESERVATION_STATUSES, reservations, stock } from './schema';
 
 export type ReservationRow = typeof reservations.$inferSelect;
+export type NewHeldRow = Omit<ReservationRow, 'createdAt' | 'updatedAt' | 'status'>;
 export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
 export type StoreCandidate = { storeId: string; available: number };
 
@@ -14,13 +15,24 @@ export function createReservationsRepository(db: Database) {
       return row;
     },
 
-    async insertHeld(row: Omit<ReservationRow, 'createdAt' | 'updatedAt' | 'status'>): Promise<ReservationRow> {
-      const [inserted] = await db
+    /**
+     * Records holds the store made, in one statement. A row that already exists (a retried
+     * Idempotency-Key) is returned as it is. Rows come back in input order.
+     */
+    async insertHeldMany(rows: NewHeldRow[]): Promise<ReservationRow[]> {
+      if (rows.length === 0) return [];
+      const inserted = await db
         .insert(reservations)
-        .values({ ...row, status: 'held' })
+        .values(rows.map((row) => ({ ...row, status: 'held' as const })))
         .onConflictDoNothing()
         .returning();
-      return inserted ?? ((await this.find(row.id)) as ReservationRow);
+      const byId = new Map(inserted.map((r) => [r.id, r]));
+      const missing = rows.filter((r) => !byId.has(r.id)).map((r) => r.id);
+      if (missing.length > 0) {
+        for (const r of await db.select().from(reservations).where(inArray(reservations.id, missing)))
+          byId.set(r.id, r);
+      }
+      return rows.map((r) => byId.get(r.id) as ReservationRow);
     },
 
     /** held → a final status; a final status never changes again (repeats and late events are no-ops). */
