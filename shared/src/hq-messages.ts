@@ -71,13 +71,13 @@ export const ReserveHoldSchema = Type.Object(
 );
 export type ReserveHold = Static<typeof ReserveHoldSchema>;
 
-/** Most holds one request carries (central drains its per-(store, SKU) queue in batches of this size). */
+/** Most holds one request carries (also the largest batch central drains from one (store, SKU) queue). */
 export const MAX_HOLDS_PER_REQUEST = 128;
 
 /**
  * Central → store, core request/reply on `inv.rpc.<storeId>.reserve` (CP online reservations, §3).
- * `holds` carries every hold central queued for one (store, SKU) under one lock hold; the store
- * records them in one group commit and answers each on its own (`ReserveHoldsReply`).
+ * `holds` carries the holds central has ready for one store (each (store, SKU) batch under its own
+ * lock); the store records them in one group commit and answers each on its own (`ReserveHoldsReply`).
  */
 export const ReserveRequestSchema = Type.Union([
   Type.Object(

@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
-import type { Database } from './database';
+import { type Database, rowsOf } from './database';
 import { type RESERVATION_STATUSES, reservations, stock } from './schema';
 
 export type ReservationRow = typeof reservations.$inferSelect;
@@ -54,13 +54,18 @@ export function createReservationsRepository(db: Database) {
         .orderBy(desc(available), stock.storeId);
     },
 
-    /** Projected available of one (store, sku); null when central has never seen it. */
-    async projectedAvailable(storeId: string, sku: string): Promise<number | null> {
-      const [row] = await db
-        .select({ available: sql<number>`(${stock.onHand} - ${stock.reserved})` })
-        .from(stock)
-        .where(and(eq(stock.storeId, storeId), eq(stock.sku, sku)));
-      return row ? Number(row.available) : null;
+    /** Projected available of several (store, sku) in one query, in input order; null = never seen. */
+    async projectedAvailableMany(keys: ReadonlyArray<{ storeId: string; sku: string }>): Promise<Array<number | null>> {
+      if (keys.length === 0) return [];
+      const rows = rowsOf<{ storeId: string; sku: string; available: number }>(
+        await db.execute(sql`
+          select s.store_id as "storeId", s.sku, (s.on_hand - s.reserved)::int as available
+          from ${stock} s
+          join json_to_recordset(${JSON.stringify(keys)}::json) as k("storeId" text, sku text)
+            on s.store_id = k."storeId" and s.sku = k.sku`),
+      );
+      const found = new Map(rows.map((r) => [`${r.storeId}\u0000${r.sku}`, Number(r.available)]));
+      return keys.map((k) => found.get(`${k.storeId}\u0000${k.sku}`) ?? null);
     },
   };
 }

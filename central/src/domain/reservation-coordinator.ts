@@ -1,6 +1,7 @@
 import { DomainError, ErrorCode, MAX_HOLDS_PER_REQUEST, newId, type ReserveHold } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { NewHeldRow, ReservationRow, ReservationsRepository } from '../db/reservations-repository';
+import { TurnBatcher } from '../infra/turn-batcher';
 import { KeyedBatcher, type Settled } from '../redis/keyed-batcher';
 import type { LockService } from '../redis/lock-service';
 import type { StoreAnswer, StoreReserveClient } from './store-reserve-client';
@@ -62,6 +63,11 @@ export function createReservationCoordinator(deps: {
   log: FastifyBaseLogger;
 }) {
   const { repo, locks, stores, log } = deps;
+  // Batches of different SKUs that reach the same step in one turn share one query.
+  const projections = new TurnBatcher((_: string, keys: Array<{ storeId: string; sku: string }>) =>
+    repo.projectedAvailableMany(keys),
+  );
+  const inserts = new TurnBatcher((_: string, rows: NewHeldRow[]) => repo.insertHeldMany(rows));
 
   /**
    * Everything queued in this process for one (store, SKU), under ONE lock hold: one projection
@@ -98,7 +104,7 @@ export function createReservationCoordinator(deps: {
     const { storeId, req: first } = pending[live[0]!]!;
     const sku = first.sku;
     // The projection does not show this batch's holds yet: count them off as they are admitted.
-    let available = (await repo.projectedAvailable(storeId, sku)) ?? 0;
+    let available = (await projections.run('', [{ storeId, sku }]))[0] ?? 0;
     const asked: Array<{ index: number; hold: ReserveHold }> = [];
     for (const i of live) {
       const { req } = pending[i]!;
@@ -138,7 +144,10 @@ export function createReservationCoordinator(deps: {
       }
     });
     try {
-      const rows = await repo.insertHeldMany(held.map((h) => h.row));
+      const rows = await inserts.run(
+        '',
+        held.map((h) => h.row),
+      );
       held.forEach(({ index }, n) => {
         results.set(index, { ok: true, value: rows[n]! });
       });

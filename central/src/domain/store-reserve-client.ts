@@ -1,6 +1,7 @@
 import { type NatsConnection, RequestError, TimeoutError } from '@nats-io/transport-node';
 import {
   compileValidator,
+  MAX_HOLDS_PER_REQUEST,
   type NatsNames,
   type ReserveHold,
   ReserveHoldsReplySchema,
@@ -9,6 +10,7 @@ import {
   type ReserveRequest,
 } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
+import { TurnBatcher } from '../infra/turn-batcher';
 
 const reserveReply = compileValidator(ReserveReplySchema);
 const holdsReply = compileValidator(ReserveHoldsReplySchema);
@@ -73,8 +75,7 @@ export function createStoreReserveClient(deps: {
     }
   }
 
-  /** Several holds in one request (one group commit at the store): one answer per hold, in order. */
-  async function sendHolds(storeId: string, holds: ReserveHold[]): Promise<StoreAnswer[]> {
+  async function sendHoldsNow(storeId: string, holds: ReserveHold[]): Promise<StoreAnswer[]> {
     const sent = await request(storeId, { op: 'holds', holds }, timeoutMs);
     let answer: StoreAnswer;
     if (!('raw' in sent)) answer = sent;
@@ -90,6 +91,12 @@ export function createStoreReserveClient(deps: {
     }
     return holds.map(() => answer);
   }
+
+  // Holds for one store asked for in the same turn (several SKUs, each under its own lock) share a request.
+  const holdRequests = new TurnBatcher<ReserveHold, StoreAnswer>(sendHoldsNow, MAX_HOLDS_PER_REQUEST);
+
+  /** Several holds in one request (one group commit at the store): one answer per hold, in order. */
+  const sendHolds = (storeId: string, holds: ReserveHold[]): Promise<StoreAnswer[]> => holdRequests.run(storeId, holds);
 
   /**
    * After an unanswered hold the store may have recorded it late: release it so nothing stays held.
