@@ -137,6 +137,27 @@ describe('online reservations (central + real store nodes, PostgreSQL, NATS, Red
     expect((await hold({ sku: 'R-2', qty: 1, storeId: 's9' })).status).toBe(409);
   });
 
+  it('concurrent holds on one SKU share a lock hold and a store request; each gets its own answer', async () => {
+    await stock(s1, 's1', 'R-BATCH', 5);
+    const before = await centralRows();
+    // 12 buyers of 1 and one of 10 at once: 5 units, so exactly 5 holds of 1 and the rest 409.
+    const answers = await Promise.all([
+      ...Array.from({ length: 12 }, (_, i) => hold({ sku: 'R-BATCH', qty: 1, storeId: 's1', orderRef: `b-${i}` })),
+      hold({ sku: 'R-BATCH', qty: 10, storeId: 's1', orderRef: 'b-big' }),
+    ]);
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(8);
+    expect(new Set(answers.filter((a) => a.status === 409).map((a) => a.body.code))).toEqual(
+      new Set(['INSUFFICIENT_STOCK']),
+    );
+    const ids = answers.filter((a) => a.status === 201).map((a) => a.body.id);
+    expect(new Set(ids).size).toBe(5);
+    expect(answers.filter((a) => a.status === 201).every((a) => a.body.qty === 1)).toBe(true);
+    expect(await s1.stock('R-BATCH')).toMatchObject({ onHand: 5, reserved: 5, available: 0 });
+    expect(await centralRows()).toBe(before + 5);
+  });
+
   it('the store expiring a hold by its TTL shows at central; confirming it then is 409', async () => {
     await stock(s1, 's1', 'R-3', 5);
     const held = await hold({ sku: 'R-3', qty: 2, storeId: 's1', ttlSeconds: 1 });

@@ -69,16 +69,32 @@ export const StoreCommandSchema = Type.Union([
 ]);
 export type StoreCommand = Static<typeof StoreCommandSchema>;
 
-/** Central → store, core request/reply on `inv.rpc.<storeId>.reserve` (CP online reservations, §3). */
+/** One hold central asks a store for; the id is central's, so a retried request finds its hold. */
+export const ReserveHoldSchema = Type.Object(
+  {
+    reservationId: UuidSchema,
+    sku: SkuSchema,
+    qty: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    ttlSeconds: Type.Integer({ minimum: 1, maximum: 14 * 24 * 3600 }),
+    orderRef: Type.Optional(Type.String({ maxLength: 128 })),
+  },
+  { additionalProperties: false },
+);
+export type ReserveHold = Static<typeof ReserveHoldSchema>;
+
+/** Most holds one request carries (also the largest batch central drains from one (store, SKU) queue). */
+export const MAX_HOLDS_PER_REQUEST = 128;
+
+/**
+ * Central → store, core request/reply on `inv.rpc.<storeId>.reserve` (CP online reservations, §3).
+ * `holds` carries the holds central has ready for one store (each (store, SKU) batch under its own
+ * lock); the store records them in one group commit and answers each on its own (`ReserveHoldsReply`).
+ */
 export const ReserveRequestSchema = Type.Union([
   Type.Object(
     {
-      op: Type.Literal('hold'),
-      reservationId: UuidSchema,
-      sku: SkuSchema,
-      qty: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
-      ttlSeconds: Type.Integer({ minimum: 1, maximum: 14 * 24 * 3600 }),
-      orderRef: Type.Optional(Type.String({ maxLength: 128 })),
+      op: Type.Literal('holds'),
+      holds: Type.Array(ReserveHoldSchema, { minItems: 1, maxItems: MAX_HOLDS_PER_REQUEST }),
     },
     { additionalProperties: false },
   ),
@@ -94,6 +110,8 @@ export const ReservationStatusSchema = Type.Union([
   Type.Literal('expired'),
 ]);
 
+const ReserveRefusalSchema = Type.Object({ ok: Type.Literal(false), code: Type.String(), message: Type.String() });
+
 /** The store answers only after the hold is durably recorded (the write queue's fsync). */
 export const ReserveReplySchema = Type.Union([
   Type.Object({
@@ -106,9 +124,16 @@ export const ReserveReplySchema = Type.Union([
       expiresAt: Type.String(),
     }),
   }),
-  Type.Object({ ok: Type.Literal(false), code: Type.String(), message: Type.String() }),
+  ReserveRefusalSchema,
 ]);
 export type ReserveReply = Static<typeof ReserveReplySchema>;
+
+/** Answer to `holds`: one reply per hold, in request order; a refusal of the whole request (malformed). */
+export const ReserveHoldsReplySchema = Type.Union([
+  Type.Object({ ok: Type.Literal(true), results: Type.Array(ReserveReplySchema) }),
+  ReserveRefusalSchema,
+]);
+export type ReserveHoldsReply = Static<typeof ReserveHoldsReplySchema>;
 
 /** Low-stock alert as published on `inv.alerts.<storeId>` and streamed over SSE. */
 export const AlertMessageSchema = Type.Object({

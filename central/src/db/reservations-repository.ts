@@ -1,8 +1,9 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
-import type { Database } from './database';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { type Database, rowsOf } from './database';
 import { type RESERVATION_STATUSES, reservations, stock } from './schema';
 
 export type ReservationRow = typeof reservations.$inferSelect;
+export type NewHeldRow = Omit<ReservationRow, 'createdAt' | 'updatedAt' | 'status'>;
 export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
 export type StoreCandidate = { storeId: string; available: number };
 
@@ -14,13 +15,24 @@ export function createReservationsRepository(db: Database) {
       return row;
     },
 
-    async insertHeld(row: Omit<ReservationRow, 'createdAt' | 'updatedAt' | 'status'>): Promise<ReservationRow> {
-      const [inserted] = await db
+    /**
+     * Records holds the store made, in one statement. A row that already exists (a retried
+     * Idempotency-Key) is returned as it is. Rows come back in input order.
+     */
+    async insertHeldMany(rows: NewHeldRow[]): Promise<ReservationRow[]> {
+      if (rows.length === 0) return [];
+      const inserted = await db
         .insert(reservations)
-        .values({ ...row, status: 'held' })
+        .values(rows.map((row) => ({ ...row, status: 'held' as const })))
         .onConflictDoNothing()
         .returning();
-      return inserted ?? ((await this.find(row.id)) as ReservationRow);
+      const byId = new Map(inserted.map((r) => [r.id, r]));
+      const missing = rows.filter((r) => !byId.has(r.id)).map((r) => r.id);
+      if (missing.length > 0) {
+        for (const r of await db.select().from(reservations).where(inArray(reservations.id, missing)))
+          byId.set(r.id, r);
+      }
+      return rows.map((r) => byId.get(r.id) as ReservationRow);
     },
 
     /** held → a final status; a final status never changes again (repeats and late events are no-ops). */
@@ -42,13 +54,18 @@ export function createReservationsRepository(db: Database) {
         .orderBy(desc(available), stock.storeId);
     },
 
-    /** Projected available of one (store, sku); null when central has never seen it. */
-    async projectedAvailable(storeId: string, sku: string): Promise<number | null> {
-      const [row] = await db
-        .select({ available: sql<number>`(${stock.onHand} - ${stock.reserved})` })
-        .from(stock)
-        .where(and(eq(stock.storeId, storeId), eq(stock.sku, sku)));
-      return row ? Number(row.available) : null;
+    /** Projected available of several (store, sku) in one query, in input order; null = never seen. */
+    async projectedAvailableMany(keys: ReadonlyArray<{ storeId: string; sku: string }>): Promise<Array<number | null>> {
+      if (keys.length === 0) return [];
+      const rows = rowsOf<{ storeId: string; sku: string; available: number }>(
+        await db.execute(sql`
+          select s.store_id as "storeId", s.sku, (s.on_hand - s.reserved)::int as available
+          from ${stock} s
+          join json_to_recordset(${JSON.stringify(keys)}::json) as k("storeId" text, sku text)
+            on s.store_id = k."storeId" and s.sku = k.sku`),
+      );
+      const found = new Map(rows.map((r) => [`${r.storeId}\u0000${r.sku}`, Number(r.available)]));
+      return keys.map((k) => found.get(`${k.storeId}\u0000${k.sku}`) ?? null);
     },
   };
 }

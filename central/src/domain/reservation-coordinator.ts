@@ -1,6 +1,8 @@
-import { DomainError, ErrorCode, newId } from '@stocksync/shared';
+import { DomainError, ErrorCode, MAX_HOLDS_PER_REQUEST, newId, type ReserveHold } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import type { ReservationRow, ReservationsRepository } from '../db/reservations-repository';
+import type { NewHeldRow, ReservationRow, ReservationsRepository } from '../db/reservations-repository';
+import { TurnBatcher } from '../infra/turn-batcher';
+import { KeyedBatcher, type Settled } from '../redis/keyed-batcher';
 import type { LockService } from '../redis/lock-service';
 import type { StoreAnswer, StoreReserveClient } from './store-reserve-client';
 
@@ -13,6 +15,9 @@ export type HoldRequest = {
   ttlSeconds: number;
   orderRef: string;
 };
+
+/** A hold waiting in this process's queue for its (store, SKU); `since` counts towards the lock wait. */
+type PendingHold = { storeId: string; req: HoldRequest; since: number };
 
 /** Store answers passed on as they are; anything else from a store means it could not record the request. */
 const PASSED_THROUGH = new Set<string>([
@@ -58,41 +63,110 @@ export function createReservationCoordinator(deps: {
   log: FastifyBaseLogger;
 }) {
   const { repo, locks, stores, log } = deps;
+  // Batches of different SKUs that reach the same step in one turn share one query.
+  const projections = new TurnBatcher((_: string, keys: Array<{ storeId: string; sku: string }>) =>
+    repo.projectedAvailableMany(keys),
+  );
+  const inserts = new TurnBatcher((_: string, rows: NewHeldRow[]) => repo.insertHeldMany(rows));
 
-  async function holdAt(storeId: string, req: HoldRequest): Promise<ReservationRow> {
-    return locks.withLock(reserveLockKey(storeId, req.sku), async () => {
-      const available = (await repo.projectedAvailable(storeId, req.sku)) ?? 0;
-      if (available < req.qty) throw insufficient(req.sku, req.qty, available, storeId);
-      const reservationId = req.id ?? newId();
-      const answer = await stores.send(storeId, {
-        op: 'hold',
-        reservationId,
-        sku: req.sku,
-        qty: req.qty,
-        ttlSeconds: req.ttlSeconds,
-        orderRef: req.orderRef,
+  /**
+   * Everything queued in this process for one (store, SKU), under ONE lock hold: one projection
+   * read, one store request (one group commit there), one insert. Each request keeps its own answer.
+   */
+  async function holdBatch(key: string, pending: PendingHold[]): Promise<Array<Settled<ReservationRow>>> {
+    const results = new Map<number, Settled<ReservationRow>>();
+    const refuse = (i: number, error: unknown) => results.set(i, { ok: false, error });
+    const live = pending
+      .map((_, i) => i)
+      .filter((i) => {
+        const late = locks.waitedTooLong(key, pending[i]!.since);
+        if (late) refuse(i, late);
+        return !late;
       });
-      if (answer.kind !== 'recorded') {
-        // The store may have recorded the hold after we stopped waiting: release it so nothing stays held.
-        if (answer.kind === 'unavailable' && answer.maybeDelivered) stores.cancelInBackground(storeId, reservationId);
-        throw failure(storeId, answer);
-      }
-      try {
-        return await repo.insertHeld({
-          id: reservationId,
-          storeId,
-          sku: req.sku,
-          qty: req.qty,
-          orderRef: req.orderRef,
-          expiresAt: new Date(answer.reservation.expiresAt),
+    if (live.length > 0) {
+      const since = Math.min(...live.map((i) => pending[i]!.since));
+      await locks
+        .withLock(key, () => holdUnderLock(pending, live, results), since)
+        // No lock (Redis down, or busy too long) or no projection: nothing was asked of the store.
+        .catch((error: unknown) => {
+          for (const i of live) if (!results.has(i)) refuse(i, error);
         });
-      } catch (error) {
-        log.error({ err: error, storeId, reservationId }, 'held at the store but not recorded centrally; releasing');
-        stores.cancelInBackground(storeId, reservationId);
-        throw new DomainError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'Central database unavailable; nothing was reserved');
+    }
+    return pending.map((_, i) => results.get(i) ?? { ok: false, error: new Error('hold left unanswered') });
+  }
+
+  async function holdUnderLock(
+    pending: PendingHold[],
+    live: number[],
+    results: Map<number, Settled<ReservationRow>>,
+  ): Promise<void> {
+    const refuse = (i: number, error: unknown) => results.set(i, { ok: false, error });
+    const { storeId, req: first } = pending[live[0]!]!;
+    const sku = first.sku;
+    // The projection does not show this batch's holds yet: count them off as they are admitted.
+    let available = (await projections.run('', [{ storeId, sku }]))[0] ?? 0;
+    const asked: Array<{ index: number; hold: ReserveHold }> = [];
+    for (const i of live) {
+      const { req } = pending[i]!;
+      if (available < req.qty) {
+        refuse(i, insufficient(sku, req.qty, available, storeId));
+        continue;
+      }
+      available -= req.qty;
+      const reservationId = req.id ?? newId();
+      asked.push({
+        index: i,
+        hold: { reservationId, sku, qty: req.qty, ttlSeconds: req.ttlSeconds, orderRef: req.orderRef },
+      });
+    }
+    if (asked.length === 0) return;
+    const answers = await stores.sendHolds(
+      storeId,
+      asked.map((a) => a.hold),
+    );
+    const held: Array<{ index: number; row: NewHeldRow }> = [];
+    asked.forEach(({ index, hold }, n) => {
+      const answer = answers[n]!;
+      const id = hold.reservationId;
+      if (answer.kind === 'recorded' && answer.reservation.status === 'held') {
+        const expiresAt = new Date(answer.reservation.expiresAt);
+        held.push({
+          index,
+          row: { id, storeId, sku, qty: hold.qty, orderRef: pending[index]!.req.orderRef, expiresAt },
+        });
+      } else if (answer.kind === 'recorded') {
+        // An Idempotency-Key whose first hold the compensating cancel already released.
+        refuse(index, new DomainError(ErrorCode.CONFLICT, `Reservation ${id} is ${answer.reservation.status}`));
+      } else {
+        // The store may have recorded the hold after we stopped waiting: release it so nothing stays held.
+        if (answer.kind === 'unavailable' && answer.maybeDelivered) stores.cancelInBackground(storeId, id);
+        refuse(index, failure(storeId, answer));
       }
     });
+    try {
+      const rows = await inserts.run(
+        '',
+        held.map((h) => h.row),
+      );
+      held.forEach(({ index }, n) => {
+        results.set(index, { ok: true, value: rows[n]! });
+      });
+    } catch (error) {
+      log.error({ err: error, storeId, sku }, 'held at the store but not recorded centrally; releasing');
+      for (const { index, row } of held) {
+        stores.cancelInBackground(storeId, row.id);
+        refuse(
+          index,
+          new DomainError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'Central database unavailable; nothing was reserved'),
+        );
+      }
+    }
   }
+
+  const batcher = new KeyedBatcher<PendingHold, ReservationRow>(holdBatch, MAX_HOLDS_PER_REQUEST);
+
+  const holdAt = (storeId: string, req: HoldRequest): Promise<ReservationRow> =>
+    batcher.submit(reserveLockKey(storeId, req.sku), { storeId, req, since: Date.now() });
 
   /** No store named: the stores whose projection covers qty, most available first, until one holds. */
   async function holdAnywhere(req: HoldRequest): Promise<ReservationRow> {

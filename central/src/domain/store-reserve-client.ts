@@ -1,14 +1,19 @@
 import { type NatsConnection, RequestError, TimeoutError } from '@nats-io/transport-node';
 import {
   compileValidator,
+  MAX_HOLDS_PER_REQUEST,
   type NatsNames,
+  type ReserveHold,
+  ReserveHoldsReplySchema,
   type ReserveReply,
   ReserveReplySchema,
   type ReserveRequest,
 } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
+import { TurnBatcher } from '../infra/turn-batcher';
 
 const reserveReply = compileValidator(ReserveReplySchema);
+const holdsReply = compileValidator(ReserveHoldsReplySchema);
 
 export type StoreReservation = Extract<ReserveReply, { ok: true }>['reservation'];
 
@@ -22,6 +27,11 @@ export type StoreAnswer =
   | { kind: 'refused'; code: string; message: string }
   | { kind: 'unavailable'; maybeDelivered: boolean; reason: string };
 
+const toAnswer = (reply: ReserveReply): StoreAnswer =>
+  reply.ok
+    ? { kind: 'recorded', reservation: reply.reservation }
+    : { kind: 'refused', code: reply.code, message: reply.message };
+
 /** Central → store core request/reply on `inv.rpc.<storeId>.reserve` (DESIGN §3, CP). */
 export function createStoreReserveClient(deps: {
   nc: NatsConnection;
@@ -31,11 +41,15 @@ export function createStoreReserveClient(deps: {
 }) {
   const { nc, names, timeoutMs, log } = deps;
 
-  async function send(storeId: string, request: ReserveRequest, timeout = timeoutMs): Promise<StoreAnswer> {
-    let raw: unknown;
+  /** The raw reply, or why there is none. */
+  async function request(
+    storeId: string,
+    body: ReserveRequest,
+    timeout: number,
+  ): Promise<{ raw: unknown } | Extract<StoreAnswer, { kind: 'unavailable' }>> {
     try {
-      const msg = await nc.request(names.reserveSubject(storeId), JSON.stringify(request), { timeout });
-      raw = msg.json();
+      const msg = await nc.request(names.reserveSubject(storeId), JSON.stringify(body), { timeout });
+      return { raw: msg.json() };
     } catch (error) {
       if (error instanceof RequestError && error.isNoResponders()) {
         return { kind: 'unavailable', maybeDelivered: false, reason: 'no responders' };
@@ -43,15 +57,46 @@ export function createStoreReserveClient(deps: {
       const reason = error instanceof TimeoutError ? `no answer within ${timeout} ms` : (error as Error).message;
       return { kind: 'unavailable', maybeDelivered: true, reason };
     }
+  }
+
+  const malformed = (storeId: string, error: unknown): StoreAnswer => {
+    log.error({ err: (error as Error).message, storeId }, 'malformed reserve reply');
+    return { kind: 'unavailable', maybeDelivered: true, reason: 'malformed reply' };
+  };
+
+  /** confirm / cancel of one reservation. */
+  async function send(storeId: string, body: ReserveRequest, timeout = timeoutMs): Promise<StoreAnswer> {
+    const sent = await request(storeId, body, timeout);
+    if (!('raw' in sent)) return sent;
     try {
-      const reply = reserveReply.parse(raw);
-      if (reply.ok) return { kind: 'recorded', reservation: reply.reservation };
-      return { kind: 'refused', code: reply.code, message: reply.message };
+      return toAnswer(reserveReply.parse(sent.raw));
     } catch (error) {
-      log.error({ err: (error as Error).message, storeId }, 'malformed reserve reply');
-      return { kind: 'unavailable', maybeDelivered: true, reason: 'malformed reply' };
+      return malformed(storeId, error);
     }
   }
+
+  async function sendHoldsNow(storeId: string, holds: ReserveHold[]): Promise<StoreAnswer[]> {
+    const sent = await request(storeId, { op: 'holds', holds }, timeoutMs);
+    let answer: StoreAnswer;
+    if (!('raw' in sent)) answer = sent;
+    else {
+      try {
+        const reply = holdsReply.parse(sent.raw);
+        if (!reply.ok) answer = toAnswer(reply);
+        else if (reply.results.length === holds.length) return reply.results.map(toAnswer);
+        else answer = malformed(storeId, new Error(`${reply.results.length} answers to ${holds.length} holds`));
+      } catch (error) {
+        answer = malformed(storeId, error);
+      }
+    }
+    return holds.map(() => answer);
+  }
+
+  // Holds for one store asked for in the same turn (several SKUs, each under its own lock) share a request.
+  const holdRequests = new TurnBatcher<ReserveHold, StoreAnswer>(sendHoldsNow, MAX_HOLDS_PER_REQUEST);
+
+  /** Several holds in one request (one group commit at the store): one answer per hold, in order. */
+  const sendHolds = (storeId: string, holds: ReserveHold[]): Promise<StoreAnswer[]> => holdRequests.run(storeId, holds);
 
   /**
    * After an unanswered hold the store may have recorded it late: release it so nothing stays held.
@@ -69,6 +114,6 @@ export function createStoreReserveClient(deps: {
     })();
   }
 
-  return { send, cancelInBackground };
+  return { send, sendHolds, cancelInBackground };
 }
 export type StoreReserveClient = ReturnType<typeof createStoreReserveClient>;

@@ -15,6 +15,9 @@ export type LockTuning = {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const lockTimeout = (key: string) =>
+  new DomainError(ErrorCode.DEPENDENCY_UNAVAILABLE, `Timed out waiting for lock ${key}; retry later`);
+
 const redisDown = (detail: string) =>
   new DomainError(ErrorCode.DEPENDENCY_UNAVAILABLE, `Lock service (Redis) unavailable: ${detail}`);
 
@@ -44,9 +47,7 @@ export function createLockService(deps: { redis: Redis; redlock: Redlock; keyPre
         if (!(await heldByOther(error))) throw redisDown((error as Error).message);
       }
       const pause = tuning.retryDelayMs + Math.round((Math.random() * 2 - 1) * tuning.retryJitterMs);
-      if (Date.now() + pause > deadline) {
-        throw new DomainError(ErrorCode.DEPENDENCY_UNAVAILABLE, `Timed out waiting for lock ${key}; retry later`);
-      }
+      if (Date.now() + pause > deadline) throw lockTimeout(key);
       await sleep(Math.max(0, pause));
     }
   }
@@ -57,14 +58,20 @@ export function createLockService(deps: { redis: Redis; redlock: Redlock; keyPre
       return queue.size;
     },
 
-    /** Runs `work` while holding the lock `<prefix><key>`; the lock's random value is its owner token. */
-    async withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
-      const deadline = Date.now() + tuning.waitMs;
+    /** The error of a caller that started waiting at `since` and has waited too long, else undefined. */
+    waitedTooLong(key: string, since: number): DomainError | undefined {
+      return Date.now() > since + tuning.waitMs ? lockTimeout(key) : undefined;
+    },
+
+    /**
+     * Runs `work` while holding the lock `<prefix><key>`; the lock's random value is its owner token.
+     * `since` is when the caller started waiting (earlier than now when it queued elsewhere first).
+     */
+    async withLock<T>(key: string, work: () => Promise<T>, since = Date.now()): Promise<T> {
+      const deadline = since + tuning.waitMs;
       const fullKey = `${keyPrefix}${key}`;
       return queue.run(fullKey, async () => {
-        if (Date.now() > deadline) {
-          throw new DomainError(ErrorCode.DEPENDENCY_UNAVAILABLE, `Timed out waiting for lock ${key}; retry later`);
-        }
+        if (Date.now() > deadline) throw lockTimeout(key);
         const lock = await acquire(fullKey, deadline);
         try {
           return await work();
