@@ -35,7 +35,7 @@ if (!profile) {
 const abort = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    console.error(`${signal}: stopping traffic; healing, auditing and cleaning up`);
+    console.error(`${signal}: stopping traffic and every process the run started`);
     abort.abort();
   });
 }
@@ -49,6 +49,9 @@ const summary = await runChaos({
   adminUrl: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
   log: (line) => console.error(`  ${new Date().toISOString().slice(11, 19)} ${line}`),
   signal: abort.signal,
+}).catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(abort.signal.aborted ? 130 : 1);
 });
 console.log(formatSummary(summary));
 console.log(`  answers: ${formatStatuses(summary)}`);

@@ -23,7 +23,7 @@ export type ChaosOptions = {
   cutOffEvents: number;
   adminUrl: string;
   log: (line: string) => void;
-  /** Aborting stops new operations; the run still heals, audits and cleans up. */
+  /** Aborting stops new operations and cleans up without an audit (runChaos rejects). */
   signal?: AbortSignal;
 };
 
@@ -105,6 +105,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       clearInterval(progress);
     }
 
+    // Ctrl-C reached the whole process group, children included: nothing left to audit, only to clean up.
+    if (options.signal?.aborted) throw new Error('chaos run aborted; every process it started is being stopped');
     log('traffic done: healing and draining');
     await cluster.heal();
     const drained = await drain(cluster, started + options.timeLimitMs - 15_000);
