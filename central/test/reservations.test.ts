@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../src/db/database';
+import { idForIdempotencyKey } from '../src/domain/idempotent-id';
 import { createBackend, startCentral } from './helpers/central-harness';
 import { eventually, publishProduct, startStore, type TestStore } from './helpers/store-fixture';
 import { ADMIN_TOKEN, deleteStreams, NATS_URL, uniquePrefix, VIEWER_TOKEN } from './helpers/test-env';
@@ -33,6 +34,12 @@ describe('online reservations (central + real store nodes, PostgreSQL, NATS, Red
     post<Reservation & ErrorBody>('/reservations', { ttlSeconds: 600, orderRef: 'web-1', ...body });
   const centralRows = async () =>
     rowsOf<{ n: number }>(await app.db.execute(sql`select count(*)::int as n from reservations`))[0]?.n ?? 0;
+  const unsettledAttempts = async (sku: string) =>
+    rowsOf<{ n: number }>(
+      await app.db.execute(
+        sql`select count(*)::int as n from reservation_attempts where sku = ${sku} and settled_at is null`,
+      ),
+    )[0]?.n ?? 0;
   const projected = async (storeId: string, sku: string) =>
     rowsOf<{ on_hand: number; reserved: number }>(
       await app.db.execute(sql`select on_hand, reserved from stock where store_id = ${storeId} and sku = ${sku}`),
@@ -223,6 +230,59 @@ describe('online reservations (central + real store nodes, PostgreSQL, NATS, Red
     expect(types).toEqual(['stock.received', 'reservation.held', 'reservation.released']);
     expect(await s2.stock('R-6')).toMatchObject({ reserved: 0, available: 5 });
     expect(await centralRows()).toBe(before);
+  });
+
+  it('a store frozen for many sweeps keeps its late hold only until it answers again; then it is released', async () => {
+    await stock(s2, 's2', 'R-LONG', 4);
+    s2.process.pause();
+    let res: { status: number; body: ErrorBody };
+    try {
+      res = await hold({ sku: 'R-LONG', qty: 3, storeId: 's2' });
+      expect([res.status, res.body.code]).toEqual([503, 'STORE_UNAVAILABLE']);
+      // Longer than any fixed number of in-memory retries: the attempt row is what remembers it.
+      await new Promise((r) => setTimeout(r, 6_000));
+      expect(await unsettledAttempts('R-LONG')).toBe(1);
+    } finally {
+      s2.process.resume();
+    }
+    await eventually(
+      () => unsettledAttempts('R-LONG'),
+      (n) => n === 0,
+      20_000,
+    );
+    expect(await s2.stock('R-LONG')).toMatchObject({ reserved: 0, available: 4 });
+  });
+
+  it('a retried key whose first attempt held at the store (central lost the answer) gets that hold, not 409', async () => {
+    await stock(s1, 's1', 'R-LOST', 3);
+    const key = 'web-order-lost-answer';
+    const id = idForIdempotencyKey('reservation', key);
+    // What a central that crashed after the store's answer leaves behind: the attempt, and the hold.
+    await app.db.execute(
+      sql`insert into reservation_attempts (reservation_id, store_id, sku) values (${id}, 's1', 'R-LOST')`,
+    );
+    const raw = await nc.request(
+      `${prefix}.inv.rpc.s1.reserve`,
+      JSON.stringify({
+        op: 'holds',
+        holds: [{ reservationId: id, sku: 'R-LOST', qty: 3, ttlSeconds: 600, orderRef: 'web-lost' }],
+      }),
+      { timeout: 5_000 },
+    );
+    expect(raw.json<{ ok: boolean; results: Array<{ ok: boolean }> }>().results[0]?.ok).toBe(true);
+    await eventually(
+      () => projected('s1', 'R-LOST'),
+      (p) => p?.reserved === 3,
+    );
+    // The projection now says 0 available; the retry must still find its own hold at the store.
+    const body = { sku: 'R-LOST', qty: 3, storeId: 's1', ttlSeconds: 600, orderRef: 'web-lost' };
+    const retry = await post<Reservation>('/reservations', body, { ...admin, 'idempotency-key': key });
+    expect([retry.status, retry.body.id]).toEqual([201, id]);
+    expect(await s1.stock('R-LOST')).toMatchObject({ reserved: 3, available: 0 });
+    await eventually(
+      () => unsettledAttempts('R-LOST'),
+      (n) => n === 0,
+    );
   });
 
   it('Redis down → 503 DEPENDENCY_UNAVAILABLE and nothing held; back up → reservations work again', async () => {

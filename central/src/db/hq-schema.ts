@@ -8,6 +8,7 @@ import {
   jsonb,
   numeric,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -142,6 +143,29 @@ export const reservations = pgTable(
   ],
 );
 
+/**
+ * Every hold central asks a store for, written before the request leaves and settled once central
+ * has recorded the reservation or the store has confirmed it holds nothing under this id. An
+ * unsettled attempt is a hold that may exist at the store without a central record (no answer, a
+ * crash, a failed insert): the sweeper releases it there, so nothing stays held after a failure answer.
+ */
+export const reservationAttempts = pgTable(
+  'reservation_attempts',
+  {
+    reservationId: uuid('reservation_id').notNull(),
+    storeId: text('store_id').notNull(),
+    sku: text('sku').notNull(),
+    createdAt: timestamp('created_at', tz).notNull().defaultNow(),
+    tries: integer('tries').notNull().default(0),
+    nextTryAt: timestamp('next_try_at', tz).notNull().defaultNow(),
+    settledAt: timestamp('settled_at', tz),
+  },
+  (t) => [
+    primaryKey({ columns: [t.reservationId, t.storeId] }),
+    index('reservation_attempts_unsettled_idx').on(t.nextTryAt).where(sql`${t.settledAt} is null`),
+  ],
+);
+
 export const ALERT_STATUSES = ['open', 'resolved'] as const;
 
 /** Low-stock alerts: one open row per (store, sku) crossing below its minimum, resolved when it recovers. */
@@ -163,4 +187,13 @@ export const alerts = pgTable(
   ],
 );
 
-export const hqSchema = { products, storeSkuSettings, transfers, commandOutbox, discrepancies, reservations, alerts };
+export const hqSchema = {
+  products,
+  storeSkuSettings,
+  transfers,
+  commandOutbox,
+  discrepancies,
+  reservations,
+  reservationAttempts,
+  alerts,
+};

@@ -1,5 +1,6 @@
 import { DomainError, ErrorCode, MAX_HOLDS_PER_REQUEST, newId, type ReserveHold } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
+import type { AttemptKey, ReservationAttemptsRepository } from '../db/reservation-attempts-repository';
 import type { NewHeldRow, ReservationRow, ReservationsRepository } from '../db/reservations-repository';
 import { TurnBatcher } from '../infra/turn-batcher';
 import { KeyedBatcher, type Settled } from '../redis/keyed-batcher';
@@ -58,16 +59,24 @@ function failure(storeId: string, answer: Exclude<StoreAnswer, { kind: 'recorded
  */
 export function createReservationCoordinator(deps: {
   repo: ReservationsRepository;
+  attempts: ReservationAttemptsRepository;
   locks: LockService;
   stores: StoreReserveClient;
   log: FastifyBaseLogger;
 }) {
-  const { repo, locks, stores, log } = deps;
+  const { repo, attempts, locks, stores, log } = deps;
   // Batches of different SKUs that reach the same step in one turn share one query.
   const projections = new TurnBatcher((_: string, keys: Array<{ storeId: string; sku: string }>) =>
     repo.projectedAvailableMany(keys),
   );
   const inserts = new TurnBatcher((_: string, rows: NewHeldRow[]) => repo.insertHeldMany(rows));
+  const recordAttempts = new TurnBatcher(async (_: string, keys: AttemptKey[]) => {
+    await attempts.record(keys);
+    return keys;
+  });
+  /** Best effort: what is not settled here, the sweeper settles after asking the store. */
+  const settleAttempts = (keys: AttemptKey[]) =>
+    void attempts.settle(keys).catch((error: unknown) => log.warn({ err: error }, 'attempts left to the sweeper'));
 
   /**
    * Everything queued in this process for one (store, SKU), under ONE lock hold: one projection
@@ -103,28 +112,40 @@ export function createReservationCoordinator(deps: {
     const refuse = (i: number, error: unknown) => results.set(i, { ok: false, error });
     const { storeId, req: first } = pending[live[0]!]!;
     const sku = first.sku;
+    // A retried Idempotency-Key whose first attempt may already hold at this store goes to the store,
+    // whatever the projection (which may already count that very hold): the store answers by id.
+    const keyed = live.flatMap((i) => pending[i]!.req.id ?? []);
+    const retried = await attempts.unsettled(storeId, keyed);
     // The projection does not show this batch's holds yet: count them off as they are admitted.
     let available = (await projections.run('', [{ storeId, sku }]))[0] ?? 0;
     const asked: Array<{ index: number; hold: ReserveHold }> = [];
     for (const i of live) {
       const { req } = pending[i]!;
-      if (available < req.qty) {
-        refuse(i, insufficient(sku, req.qty, available, storeId));
-        continue;
-      }
-      available -= req.qty;
       const reservationId = req.id ?? newId();
+      if (!retried.has(reservationId)) {
+        if (available < req.qty) {
+          refuse(i, insufficient(sku, req.qty, available, storeId));
+          continue;
+        }
+        available -= req.qty;
+      }
       asked.push({
         index: i,
         hold: { reservationId, sku, qty: req.qty, ttlSeconds: req.ttlSeconds, orderRef: req.orderRef },
       });
     }
     if (asked.length === 0) return;
+    // Written before the request leaves: whatever happens next, the sweeper can undo an orphan hold.
+    await recordAttempts.run(
+      '',
+      asked.map((a) => ({ reservationId: a.hold.reservationId, storeId, sku })),
+    );
     const answers = await stores.sendHolds(
       storeId,
       asked.map((a) => a.hold),
     );
     const held: Array<{ index: number; row: NewHeldRow }> = [];
+    const nothingHeld: AttemptKey[] = [];
     asked.forEach(({ index, hold }, n) => {
       const answer = answers[n]!;
       const id = hold.reservationId;
@@ -135,14 +156,16 @@ export function createReservationCoordinator(deps: {
           row: { id, storeId, sku, qty: hold.qty, orderRef: pending[index]!.req.orderRef, expiresAt },
         });
       } else if (answer.kind === 'recorded') {
-        // An Idempotency-Key whose first hold the compensating cancel already released.
+        // An Idempotency-Key whose first hold the sweeper already released.
+        nothingHeld.push({ reservationId: id, storeId, sku });
         refuse(index, new DomainError(ErrorCode.CONFLICT, `Reservation ${id} is ${answer.reservation.status}`));
       } else {
-        // The store may have recorded the hold after we stopped waiting: release it so nothing stays held.
-        if (answer.kind === 'unavailable' && answer.maybeDelivered) stores.cancelInBackground(storeId, id);
+        // Unanswered: the store may still record it; its attempt stays open for the sweeper.
+        if (answer.kind === 'refused') nothingHeld.push({ reservationId: id, storeId, sku });
         refuse(index, failure(storeId, answer));
       }
     });
+    settleAttempts(nothingHeld);
     try {
       const rows = await inserts.run(
         '',
@@ -152,9 +175,8 @@ export function createReservationCoordinator(deps: {
         results.set(index, { ok: true, value: rows[n]! });
       });
     } catch (error) {
-      log.error({ err: error, storeId, sku }, 'held at the store but not recorded centrally; releasing');
-      for (const { index, row } of held) {
-        stores.cancelInBackground(storeId, row.id);
+      log.error({ err: error, storeId, sku }, 'held at the store but not recorded centrally; the sweeper releases it');
+      for (const { index } of held) {
         refuse(
           index,
           new DomainError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'Central database unavailable; nothing was reserved'),

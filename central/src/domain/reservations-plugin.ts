@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { createReservationAttemptsRepository } from '../db/reservation-attempts-repository';
 import { createReservationsRepository } from '../db/reservations-repository';
 import { createLockService } from '../redis/lock-service';
 import { reservationApplyHook } from './reservation-apply-hook';
 import { createReservationCoordinator, type ReservationCoordinator } from './reservation-coordinator';
+import { createReservationSweeper } from './reservation-sweeper';
 import { createStoreReserveClient } from './store-reserve-client';
 
 declare module 'fastify' {
@@ -35,11 +37,22 @@ export const reservationsPlugin = fp(
       timeoutMs: config.RESERVE_TIMEOUT_MS,
       log,
     });
-    app.decorate(
-      'reservations',
-      createReservationCoordinator({ repo: createReservationsRepository(app.db), locks, stores, log }),
-    );
+    const repo = createReservationsRepository(app.db);
+    const attempts = createReservationAttemptsRepository(app.db);
+    app.decorate('reservations', createReservationCoordinator({ repo, attempts, locks, stores, log }));
     app.applyHooks.push(reservationApplyHook);
+
+    // Every replica sweeps; claiming rows with SKIP LOCKED and the (store, SKU) lock keep them apart.
+    const sweeper = createReservationSweeper({
+      attempts,
+      reservations: repo,
+      locks,
+      stores,
+      log,
+      minAgeMs: config.RESERVE_TIMEOUT_MS,
+    });
+    app.addHook('onReady', async () => sweeper.start(1_000));
+    app.addHook('onClose', () => sweeper.stop());
   },
   { name: 'reservations', fastify: '5.x', dependencies: ['config', 'db', 'nats', 'redis', 'sync'] },
 );

@@ -98,22 +98,6 @@ export function createStoreReserveClient(deps: {
   /** Several holds in one request (one group commit at the store): one answer per hold, in order. */
   const sendHolds = (storeId: string, holds: ReserveHold[]): Promise<StoreAnswer[]> => holdRequests.run(storeId, holds);
 
-  /**
-   * After an unanswered hold the store may have recorded it late: release it so nothing stays held.
-   * A few tries in the background; the store's TTL is the last resort.
-   */
-  function cancelInBackground(storeId: string, reservationId: string): void {
-    void (async () => {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const answer = await send(storeId, { op: 'cancel', reservationId });
-        // NOT_FOUND: the hold never reached the store; anything but "unavailable" is a final answer.
-        if (answer.kind !== 'unavailable') return;
-        await new Promise((resolve) => setTimeout(resolve, 500 * (attempt + 1)));
-      }
-      log.warn({ storeId, reservationId }, 'compensating cancel not confirmed; the store TTL will release the hold');
-    })();
-  }
-
-  return { send, sendHolds, cancelInBackground };
+  return { send, sendHolds };
 }
 export type StoreReserveClient = ReturnType<typeof createStoreReserveClient>;
