@@ -26,7 +26,9 @@ const NINES_TICKS = [Math.log10(2), 1, 2, 3, 4];
 
 /** -log10(1 − p/100): 50 % → 0.3, 90 % → 1, 99 % → 2, 99.9 % → 3; the maximum is drawn at 99.99 %. */
 export function percentileToNines(p: number): number {
-  return Math.min(MAX_NINES, -Math.log10(Math.max(1 - p / 100, 10 ** -MAX_NINES)));
+  const nines = Math.min(MAX_NINES, -Math.log10(Math.max(1 - p / 100, 10 ** -MAX_NINES)));
+  // 99.99 % gives 3.99999…: rounded, the last tick falls inside the domain and keeps its label.
+  return Math.round(nines * 1e6) / 1e6;
 }
 
 function plotted(value: number, axis: ChartAxis): number | undefined {
@@ -43,6 +45,7 @@ function axisEncoding(field: 'x' | 'y', axis: ChartAxis, maxValue: number) {
     ? {
         values: NINES_TICKS.filter((t) => t <= Math.ceil(maxValue)),
         labelExpr: "format(100 - 100 / pow(10, datum.value), '.4~') + '%'",
+        labelFlush: true,
       }
     : axis.integer
       ? { tickMinStep: 1, format: 'd' }
