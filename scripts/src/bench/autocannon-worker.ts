@@ -3,8 +3,8 @@
  * LoadResult JSON line on stdout. Kept separate so the load has its own event loop.
  */
 import autocannon from 'autocannon';
-import type { LoadOptions, LoadResult } from './load-generator';
-import { Samples } from './stats';
+import type { LoadOptions, LoadResult, LoadTick } from './load-generator';
+import { percentile, Samples } from './stats';
 
 async function readStdin(): Promise<string> {
   let data = '';
@@ -20,7 +20,8 @@ function toAutocannonOptions(o: LoadOptions, durationSec: number): autocannon.Op
     headers['content-type'] = 'application/json';
   }
   const base: autocannon.Options = {
-    url: o.url,
+    // autocannon spreads connections over several URLs ("More than one URL is allowed"); its types say string.
+    url: o.url as string,
     method: o.method ?? (hasBody ? 'POST' : 'GET'),
     headers,
     connections: o.connections,
@@ -41,29 +42,51 @@ function toAutocannonOptions(o: LoadOptions, durationSec: number): autocannon.Op
   return base;
 }
 
-function run(opts: autocannon.Options, samples?: Samples): Promise<autocannon.Result> {
+/** What the measured run records besides autocannon's own result. */
+interface Recorder {
+  samples: Samples;
+  /** 2xx responses in each second of the run. */
+  perSecond: number[];
+}
+
+function run(opts: autocannon.Options, recorder?: Recorder): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
+    let ticker: NodeJS.Timeout | undefined;
     const instance = autocannon(opts, (err: unknown, result: autocannon.Result) => {
+      clearInterval(ticker);
       if (err) reject(err instanceof Error ? err : new Error(String(err)));
       else resolve(result);
     });
-    if (samples) {
-      // autocannon's own histogram stores whole milliseconds; keep exact per-response times instead.
-      instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
-        if (statusCode >= 200 && statusCode < 300) samples.push(responseTimeMs);
-      });
-    }
+    if (!recorder) return;
+    const started = performance.now();
+    // autocannon's own histogram stores whole milliseconds; keep exact per-response times instead.
+    instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
+      if (statusCode < 200 || statusCode >= 300) return;
+      recorder.samples.push(responseTimeMs);
+      const second = Math.floor((performance.now() - started) / 1000);
+      recorder.perSecond[second] = (recorder.perSecond[second] ?? 0) + 1;
+    });
+    // One line a second for the parent's progress line; the parent keeps only the last line as the result.
+    ticker = setInterval(() => {
+      const second = Math.floor((performance.now() - started) / 1000);
+      const tick: LoadTick = { second, okPerSec: recorder.perSecond[second - 1] ?? 0 };
+      process.stdout.write(`${JSON.stringify(tick)}\n`);
+    }, 1_000);
   });
 }
+
+// Up to 99.99 %: a few seconds of load hold 10^4–10^5 samples, so the maximum is one sample, not a percentile.
+const CURVE_PERCENTILES = [0, 10, 25, 50, 75, 90, 95, 98, 99, 99.5, 99.9, 99.95, 99.99];
 
 async function main(): Promise<void> {
   const options = JSON.parse(await readStdin()) as LoadOptions;
   if (options.warmupSec && options.warmupSec > 0) {
     await run(toAutocannonOptions(options, options.warmupSec));
   }
-  const samples = new Samples(1 << 16);
-  const result = await run(toAutocannonOptions(options, options.durationSec), samples);
-  const s = samples.summary();
+  const recorder: Recorder = { samples: new Samples(1 << 16), perSecond: [] };
+  const result = await run(toAutocannonOptions(options, options.durationSec), recorder);
+  const s = recorder.samples.summary();
+  const sorted = recorder.samples.values().slice().sort();
   const out: LoadResult = {
     reqPerSec: result.duration > 0 ? result['2xx'] / result.duration : 0,
     p50Ms: s.p50Ms,
@@ -75,6 +98,9 @@ async function main(): Promise<void> {
     timeouts: result.timeouts,
     non2xx: result.non2xx,
     durationSec: result.duration,
+    latencyCurve: CURVE_PERCENTILES.map((p) => ({ p, ms: percentile(sorted, p) })),
+    // The last, partial second would read as a drop in throughput.
+    perSecond: Array.from(recorder.perSecond.slice(0, Math.floor(result.duration)), (n) => n ?? 0),
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }

@@ -1,37 +1,55 @@
 /**
  * `npm run bench [-- filter…]`: runs every section in order, prints one table and, on a full run, writes
- * docs/benchmarks.md. Add a section by appending it to SECTIONS; raw limits run first so later sections can
- * read them from ctx.raw.
+ * docs/benchmarks.md with its charts in docs/bench/. Add a section by appending it to SECTIONS; raw limits run
+ * first so later sections can read them from ctx.raw.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { catchUpSection } from './catch-up-section';
 import { centralApplySection } from './central-apply-section';
+import { runCleanups } from './cleanup-registry';
 import { DEFAULT_LOAD } from './load-generator';
+import { ProgressLine } from './progress-line';
 import { rawLimitSections } from './raw-limit-sections';
 import {
+  type BenchChart,
   type BenchContext,
   type BenchSection,
   type LoadSettings,
   machineInfo,
-  renderMarkdown,
   renderTable,
   type SectionOutcome,
 } from './report';
+import { writeReport } from './report-writer';
 import { reservationsSection } from './reservations-section';
+import { scalingSection } from './scaling-section';
 import { storeSalesSection } from './store-sales-section';
 import { syncLatencySection } from './sync-latency-section';
+
+function positiveList(name: string, fallback: number[]): number[] {
+  const raw = process.env[name];
+  if (!raw) return fallback;
+  const values = raw.split(',').map(Number);
+  if (values.some((v) => !Number.isInteger(v) || v <= 0)) {
+    console.error(`${name} must be a comma-separated list of positive integers, got "${raw}"`);
+    process.exit(2);
+  }
+  return values;
+}
 
 const SECTIONS: BenchSection[] = [
   ...rawLimitSections,
   storeSalesSection,
   syncLatencySection,
+  ...positiveList('BENCH_SCALE_STORES', [1, 10, 50]).map(scalingSection),
   centralApplySection,
-  catchUpSection(100_000),
+  ...positiveList('BENCH_CATCHUP_EVENTS', [10_000, 100_000, 1_000_000]).map(catchUpSection),
   reservationsSection,
 ];
 
-const REPORT_PATH = fileURLToPath(new URL('../../../docs/benchmarks.md', import.meta.url));
+const DOCS_DIR = fileURLToPath(new URL('../../../docs', import.meta.url));
 
 function positiveNumber(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -60,7 +78,9 @@ function createContext(): BenchContext {
     databaseUrl: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
     load: loadSettings(),
     raw: {},
-    progress: (message) => process.stderr.write(`  ${message}\n`),
+    progress: () => undefined,
+    progressDetail: () => undefined,
+    chart: () => undefined,
   };
 }
 
@@ -71,18 +91,41 @@ function selectSections(filters: string[]): BenchSection[] {
   return SECTIONS.filter((s) => words.some((w) => s.name.toLowerCase().includes(w)));
 }
 
-async function runSection(section: BenchSection, ctx: BenchContext, label: string): Promise<SectionOutcome> {
-  process.stderr.write(`${label} ${section.name} …\n`);
+/** A section that hangs (a store that never converges, a stuck child) must not hold up the rest of the run. */
+const SECTION_LIMIT_MS = positiveNumber('BENCH_SECTION_LIMIT_SEC', 900) * 1000;
+
+async function runSection(
+  section: BenchSection,
+  base: BenchContext,
+  label: string,
+  progress: ProgressLine,
+): Promise<SectionOutcome> {
+  const charts: BenchChart[] = [];
+  const ctx: BenchContext = {
+    ...base,
+    progress: (message) => progress.setPhase(message),
+    progressDetail: (detail) => progress.setDetail(detail),
+    chart: (chart) => charts.push(chart),
+  };
+  progress.begin(`${label} ${section.name}: `);
   const start = performance.now();
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const rows = await section.run(ctx);
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no result within ${SECTION_LIMIT_MS / 1000} s`)), SECTION_LIMIT_MS);
+    });
+    const rows = await Promise.race([section.run(ctx), limit]);
     const elapsedMs = performance.now() - start;
-    process.stderr.write(`${label} ${section.name}: done in ${(elapsedMs / 1000).toFixed(1)} s\n`);
-    return { name: section.name, rows, elapsedMs };
+    progress.end(`${label} ${section.name}: done in ${(elapsedMs / 1000).toFixed(1)} s`);
+    return { name: section.name, rows, elapsedMs, charts };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`${label} ${section.name}: FAILED: ${error}\n`);
+    progress.end(`${label} ${section.name}: FAILED: ${error}`);
     return { name: section.name, rows: [], elapsedMs: performance.now() - start, error };
+  } finally {
+    clearTimeout(timer);
+    // Whatever the section left running (it failed or timed out mid-way) stops before the next one starts.
+    await runCleanups();
   }
 }
 
@@ -94,25 +137,42 @@ async function main(): Promise<number> {
     return 2;
   }
   const ctx = createContext();
+  const progress = new ProgressLine();
+  const runStart = performance.now();
   const outcomes: SectionOutcome[] = [];
   for (const [i, section] of sections.entries()) {
-    outcomes.push(await runSection(section, ctx, `[${i + 1}/${sections.length}]`));
+    outcomes.push(await runSection(section, ctx, `[${i + 1}/${sections.length}]`, progress));
   }
+  process.stderr.write(`all sections in ${((performance.now() - runStart) / 1000).toFixed(0)} s\n`);
   console.log(`\n${renderTable(outcomes)}\n`);
-  if (filters.length === 0) {
-    writeFileSync(REPORT_PATH, renderMarkdown(outcomes, machineInfo(), ctx.load));
-    console.log(`written to ${REPORT_PATH}`);
-  } else {
-    console.log('partial run: docs/benchmarks.md left as it was');
-  }
+  // A partial run leaves docs/ as it was; its report and charts go to a scratch folder to look at.
+  const dir = filters.length === 0 ? DOCS_DIR : process.env.BENCH_REPORT_DIR || mkdtempSync(join(tmpdir(), 'bench-'));
+  const written = await writeReport({
+    dir,
+    reportName: 'benchmarks.md',
+    chartFolder: 'bench',
+    outcomes,
+    machine: machineInfo(),
+    load: ctx.load,
+  });
+  console.log(`written to ${written.reportPath} with ${written.chartPaths.length} charts`);
   return outcomes.some((o) => o.error) ? 1 : 0;
+}
+
+// Ctrl-C or a kill: stop the store nodes, central and load generators this run started before leaving.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`\n${signal}: stopping child processes\n`);
+    void runCleanups().finally(() => process.exit(130));
+  });
 }
 
 // Exit explicitly: a client a failed section could not close must not keep the process alive.
 main().then(
   (code) => process.exit(code),
-  (err: unknown) => {
+  async (err: unknown) => {
     console.error(err);
+    await runCleanups();
     process.exit(1);
   },
 );

@@ -7,6 +7,7 @@ import { connect } from '@nats-io/transport-node';
 import { natsNames } from '@stocksync/shared';
 import { CENTRAL_SERVER, ServiceProcess, STORE_SERVER } from '@stocksync/shared/testing';
 import pg from 'pg';
+import { onAbort } from './cleanup-registry';
 
 export const BENCH_STORE_TOKEN = 'bench-store-token';
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token';
@@ -33,16 +34,42 @@ export async function startChainFixture(opts: {
   const common = { NATS_URL: opts.natsUrl, NATS_PREFIX: prefix, LOG_LEVEL: 'warn' };
   const services: ServiceProcess[] = [];
 
-  const central = await ServiceProcess.start('central', CENTRAL_SERVER, {
-    ...common,
-    DATABASE_URL: databaseUrl,
-    DATA_DIR: join(dir, 'central'),
-    HQ_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
-    HQ_VIEWER_TOKEN: 'bench-viewer-token',
-    ...opts.centralEnv,
-  });
-  services.push(central);
-  await db.connect();
+  let disposing: Promise<void> | undefined;
+  const dispose = () => {
+    disposing ??= (async () => {
+      unregister();
+      await Promise.allSettled(services.map((s) => s.stop()));
+      await db.end().catch(() => undefined);
+      await admin.query(`drop database if exists ${database} with (force)`).catch(() => undefined);
+      await admin.end().catch(() => undefined);
+      const nc = await connect({ servers: opts.natsUrl });
+      const jsm = await jetstreamManager(nc);
+      const names = natsNames(prefix);
+      for (const stream of [names.eventsStream, names.commandsStream])
+        await jsm.streams.delete(stream).catch(() => undefined);
+      await nc.close();
+      rmSync(dir, { recursive: true, force: true });
+    })();
+    return disposing;
+  };
+  const unregister = onAbort(dispose);
+
+  let central: ServiceProcess;
+  try {
+    central = await ServiceProcess.start('central', CENTRAL_SERVER, {
+      ...common,
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: join(dir, 'central'),
+      HQ_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
+      HQ_VIEWER_TOKEN: 'bench-viewer-token',
+      ...opts.centralEnv,
+    });
+    services.push(central);
+    await db.connect();
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
 
   return {
     central,
@@ -57,6 +84,11 @@ export async function startChainFixture(opts: {
         ...env,
       });
       services.push(store);
+      // Started while an abort was stopping the rest: stop it too, or nothing would.
+      if (disposing) {
+        await store.stop();
+        throw new Error(`${storeId} started after the fixture was disposed`);
+      }
       return store;
     },
     /** Sum of central's contiguous apply cursors for these stores. */
@@ -67,19 +99,7 @@ export async function startChainFixture(opts: {
       );
       return Number(rows[0]?.n ?? 0);
     },
-    async dispose() {
-      await Promise.allSettled(services.map((s) => s.stop()));
-      await db.end().catch(() => undefined);
-      await admin.query(`drop database if exists ${database} with (force)`).catch(() => undefined);
-      await admin.end();
-      const nc = await connect({ servers: opts.natsUrl });
-      const jsm = await jetstreamManager(nc);
-      const names = natsNames(prefix);
-      for (const stream of [names.eventsStream, names.commandsStream])
-        await jsm.streams.delete(stream).catch(() => undefined);
-      await nc.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    dispose,
   };
 }
 export type ChainFixture = Awaited<ReturnType<typeof startChainFixture>>;
@@ -100,4 +120,28 @@ export function summaryQuantile(metrics: string, name: string, quantile: number,
     .find((l) => l.startsWith(`${name}{`) && l.includes(`quantile="${quantile}"`) && l.includes(label));
   const value = line ? Number(line.split(' ').at(-1)) : Number.NaN;
   return Number.isFinite(value) ? value : undefined;
+}
+
+/** Reads a counter or gauge (first series) from a /metrics text. */
+export function metricValue(metrics: string, name: string): number {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+  return Number(line?.split(' ').at(-1) ?? Number.NaN);
+}
+
+/** Central's exact commit → visible quantiles of sales over the last minute, in ms. */
+export function commitToCentralQuantiles(metrics: string): Array<{ p: number; ms: number }> {
+  return [0.5, 0.9, 0.99, 0.999].map((q) => ({
+    p: q * 100,
+    ms: (summaryQuantile(metrics, 'central_apply_latency_recent_seconds', q, 'type="stock.sold"') ?? Number.NaN) * 1000,
+  }));
+}
+
+/** Sum of the stores' own last committed seq, read from each store's GET /sync. */
+export async function storeSeqs(urls: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const url of urls) {
+    const res = await fetch(`${url}/sync`, { headers: { authorization: `Bearer ${BENCH_STORE_TOKEN}` } });
+    total += ((await res.json()) as { lastSeq: number }).lastSeq;
+  }
+  return total;
 }

@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { onAbort } from './cleanup-registry';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface LoadOptions {
-  url: string;
+  /** Several URLs (e.g. one per store node) share the connections round-robin; keep connections a multiple. */
+  url: string | string[];
   method?: HttpMethod;
   headers?: Record<string, string>;
   /** One body for every request. */
@@ -37,6 +39,16 @@ export interface LoadResult {
   timeouts: number;
   non2xx: number;
   durationSec: number;
+  /** Latency at percentiles 0…100 (a distribution curve for the report's charts). */
+  latencyCurve: Array<{ p: number; ms: number }>;
+  /** 2xx responses in each whole second of the measured run. */
+  perSecond: number[];
+}
+
+/** Printed by the worker once a second of the measured run. */
+export interface LoadTick {
+  second: number;
+  okPerSec: number;
 }
 
 export const DEFAULT_LOAD = { connections: 50, pipelining: 1, durationSec: 5, warmupSec: 1 } as const;
@@ -46,33 +58,48 @@ const WORKER_PATH = fileURLToPath(new URL('./autocannon-worker.ts', import.meta.
 
 /**
  * Runs autocannon in a child process, so the load generator has its own event loop (and core) instead of
- * competing with the server under test for the parent's.
+ * competing with the server under test for the parent's. `onTick` gets the worker's once-a-second counts.
  */
-export function runAutocannon(options: LoadOptions): Promise<LoadResult> {
+export function runAutocannon(options: LoadOptions, onTick?: (tick: LoadTick) => void): Promise<LoadResult> {
   const tsxLoader = pathToFileURL(require.resolve('tsx')).href;
   const child = spawn(process.execPath, ['--import', tsxLoader, WORKER_PATH], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const unregister = onAbort(async () => {
+    child.kill('SIGKILL');
+    await exited;
+  });
   const limitMs = ((options.warmupSec ?? 0) + options.durationSec + 30) * 1000;
   return new Promise<LoadResult>((resolve, reject) => {
-    let stdout = '';
+    let pending = '';
+    let last = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`load generator did not finish within ${limitMs} ms`));
     }, limitMs);
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
-      stdout += chunk;
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.trim()) continue;
+        last = line;
+        const tick = parseTick(line);
+        if (tick) onTick?.(tick);
+      }
     });
     child.on('error', (err) => {
       clearTimeout(timer);
+      unregister();
       reject(err);
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      unregister();
       if (code !== 0) return reject(new Error(`load generator exited with code ${code}`));
       try {
-        resolve(parseResult(stdout));
+        resolve(parseResult(pending.trim() || last));
       } catch (err) {
         reject(err);
       }
@@ -81,11 +108,15 @@ export function runAutocannon(options: LoadOptions): Promise<LoadResult> {
   });
 }
 
-function parseResult(stdout: string): LoadResult {
-  const lastLine = stdout.trim().split('\n').at(-1) ?? '';
-  const parsed: unknown = JSON.parse(lastLine);
+function parseTick(line: string): LoadTick | undefined {
+  if (!line.startsWith('{"second"')) return undefined;
+  return JSON.parse(line) as LoadTick;
+}
+
+function parseResult(line: string): LoadResult {
+  const parsed: unknown = JSON.parse(line);
   if (typeof parsed !== 'object' || parsed === null || !('reqPerSec' in parsed)) {
-    throw new Error(`load generator printed no result: ${stdout.slice(0, 200)}`);
+    throw new Error(`load generator printed no result: ${line.slice(0, 200)}`);
   }
   return parsed as LoadResult;
 }

@@ -18,6 +18,35 @@ export interface Row {
   target?: string;
 }
 
+/** One line of a chart: points in the chart's x and y units. */
+export interface ChartSeries {
+  name: string;
+  points: Array<{ x: number; y: number }>;
+}
+
+export interface ChartAxis {
+  title: string;
+  scale?: 'linear' | 'log';
+  /** Plot x as a percentile: -log10(1 − p/100), so the tail (99 %, 99.9 %) gets as much room as the median. */
+  percentile?: boolean;
+  /** Start a linear axis at zero (throughput), instead of at the data's minimum (latency). */
+  zero?: boolean;
+  /** Whole numbers only on the ticks (seconds, store counts). */
+  integer?: boolean;
+}
+
+/**
+ * A chart of the report, written as docs/bench/<id>.svg. Sections that add to the same id (e.g. each catch-up
+ * size) end up in one chart; series of the same name are joined.
+ */
+export interface BenchChart {
+  id: string;
+  title: string;
+  x: ChartAxis;
+  y: ChartAxis;
+  series: ChartSeries[];
+}
+
 /** Raw limits measured so far in this run; raw-limit sections fill it, later sections read it. */
 export interface RawLimits {
   noopFastify?: NoopFastifyResult;
@@ -41,8 +70,12 @@ export interface BenchContext {
   /** Load-generator settings shared by the no-op route and every HTTP figure compared with it. */
   load: LoadSettings;
   raw: RawLimits;
-  /** A progress line on stderr, so stdout keeps only the report. */
+  /** Starts a new phase of the progress line on stderr, so stdout keeps only the report. */
   progress(message: string): void;
+  /** Live figures of the current phase (e.g. "14 s / 30 s, 1,843 ev/s"), shown after it on the progress line. */
+  progressDetail(detail: string): void;
+  /** Adds a chart (or series to a chart of the same id) to the report. */
+  chart(chart: BenchChart): void;
 }
 
 export interface BenchSection {
@@ -55,6 +88,7 @@ export interface SectionOutcome {
   rows: Row[];
   elapsedMs: number;
   error?: string;
+  charts?: BenchChart[];
 }
 
 export interface MachineInfo {
@@ -134,7 +168,25 @@ function escapeCell(text: string): string {
   return text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 }
 
-export function renderMarkdown(outcomes: SectionOutcome[], machine: MachineInfo, load: LoadSettings): string {
+/** A chart written next to the report; `path` is relative to the report's folder. */
+export interface ChartLink {
+  title: string;
+  path: string;
+}
+
+function renderChartLinks(charts: readonly ChartLink[]): string[] {
+  if (charts.length === 0) return [];
+  const lines = ['', '## Charts', ''];
+  for (const chart of charts) lines.push(`### ${chart.title}`, '', `![${chart.title}](${chart.path})`, '');
+  return lines.slice(0, -1);
+}
+
+export function renderMarkdown(
+  outcomes: SectionOutcome[],
+  machine: MachineInfo,
+  load: LoadSettings,
+  charts: readonly ChartLink[] = [],
+): string {
   return [
     '# Benchmarks',
     '',
@@ -148,6 +200,7 @@ export function renderMarkdown(outcomes: SectionOutcome[], machine: MachineInfo,
       ` ${load.durationSec} s after ${load.warmupSec} s warm-up`,
     '',
     renderTable(outcomes),
+    ...renderChartLinks(charts),
     '',
   ].join('\n');
 }

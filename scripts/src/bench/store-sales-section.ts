@@ -9,8 +9,10 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { natsNames } from '@stocksync/shared';
 import { seedStore } from '../../../store-node/src/seed-store';
-import { runAutocannon } from './load-generator';
+import { onAbort } from './cleanup-registry';
+import { type LoadTick, runAutocannon } from './load-generator';
 import type { BenchContext, BenchSection, Row } from './report';
+import { describeTick, posLatencyChart, posThroughputChart } from './section-charts';
 
 const SERVER = fileURLToPath(new URL('../../../store-node/src/server.ts', import.meta.url));
 const TOKEN = 'bench-store-token';
@@ -32,6 +34,8 @@ async function startStore(env: Record<string, string>): Promise<{ child: ChildPr
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
+  const unregister = onAbort(() => stopStore(child));
+  child.once('exit', unregister);
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error('store node exited during start-up');
     if (
@@ -47,7 +51,12 @@ async function startStore(env: Record<string, string>): Promise<{ child: ChildPr
   throw new Error('store node did not become healthy');
 }
 
-async function measureWithoutSync(ctx: BenchContext, dataDir: string, bodies: string[]) {
+async function measureWithoutSync(
+  ctx: BenchContext,
+  dataDir: string,
+  bodies: string[],
+  onTick: (tick: LoadTick) => void,
+) {
   const { child, url } = await startStore({
     STORE_ID: 'bench',
     STORE_TOKEN: TOKEN,
@@ -56,13 +65,16 @@ async function measureWithoutSync(ctx: BenchContext, dataDir: string, bodies: st
     LOG_LEVEL: 'warn',
   });
   try {
-    return await runAutocannon({
-      url: `${url}/sales`,
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      bodies,
-      ...ctx.load,
-    });
+    return await runAutocannon(
+      {
+        url: `${url}/sales`,
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        bodies,
+        ...ctx.load,
+      },
+      onTick,
+    );
   } finally {
     await stopStore(child);
   }
@@ -117,14 +129,23 @@ export const storeSalesSection: BenchSection = {
         headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
         bodies: saleBodies(),
       };
+      const onTick = (tick: LoadTick) => ctx.progressDetail(describeTick(tick, ctx.load.durationSec, 'sales/s'));
       ctx.progress(`max throughput, ${ctx.load.connections} connections`);
-      const max = await runAutocannon({ ...common, ...ctx.load });
+      const max = await runAutocannon({ ...common, ...ctx.load }, onTick);
       ctx.progress('latency at a fixed 5,000 sales/s');
-      const fixed = await runAutocannon({ ...common, ...ctx.load, overallRate: 5_000 });
+      const fixed = await runAutocannon({ ...common, ...ctx.load, overallRate: 5_000 }, onTick);
       // One process per SQLite file: stop the synced node before the POS-alone run on the same data.
       await stopStore(child);
       ctx.progress('max throughput of the POS alone (publisher off), for comparison');
-      const alone = await measureWithoutSync(ctx, dataDir, common.bodies);
+      const alone = await measureWithoutSync(ctx, dataDir, common.bodies, onTick);
+      for (const [series, result] of [
+        ['max throughput, publisher on', max],
+        ['fixed 5,000 sales/s, publisher on', fixed],
+        ['max throughput, publisher off', alone],
+      ] as const) {
+        ctx.chart(posLatencyChart(`1 store: ${series}`, result));
+        ctx.chart(posThroughputChart(`1 store: ${series}`, result));
+      }
       const noop = ctx.raw.noopFastify?.reqPerSec;
       const full = ctx.raw.sqlite?.fullTxPerSec;
       const rows: Row[] = [

@@ -1,19 +1,34 @@
 import { seedStore } from '../../../store-node/src/seed-store';
-import { BENCH_STORE_TOKEN, startChainFixture, summaryQuantile, waitUntil } from './chain-fixture';
+import {
+  BENCH_STORE_TOKEN,
+  commitToCentralQuantiles,
+  metricValue,
+  startChainFixture,
+  storeSeqs,
+  waitUntil,
+} from './chain-fixture';
 import type { BenchSection } from './report';
+import { commitToCentralChart } from './section-charts';
 
 const STORES = Array.from({ length: Number(process.env.BENCH_SYNC_STORES ?? 10) }, (_, i) => `l${i + 1}`);
 const SKUS = Array.from({ length: 100 }, (_, i) => `L-${i}`);
 const RATE = Number(process.env.BENCH_SYNC_RATE ?? 2_000);
 
 /** Fires `rate` one-line sales per second round-robin over the stores for `seconds`, without waiting. */
-async function paced(urls: string[], rate: number, seconds: number): Promise<{ sent: number; failed: number }> {
+async function paced(
+  urls: string[],
+  rate: number,
+  seconds: number,
+  onSecond: (second: number, sent: number) => void,
+): Promise<{ sent: number; failed: number }> {
   const tickMs = 5;
   const inFlight: Array<Promise<void>> = [];
   let sent = 0;
   let failed = 0;
   const started = performance.now();
+  let reported = 0;
   for (let elapsed = 0; elapsed < seconds * 1000; elapsed = performance.now() - started) {
+    if (elapsed >= (reported + 1) * 1000) onSecond(++reported, sent);
     // Catch up on the schedule when the loop was late, so the rate holds on a busy machine.
     const due = Math.floor((elapsed / 1000) * rate) - sent;
     for (let i = 0; i < due; i++) {
@@ -55,32 +70,24 @@ export const syncLatencySection: BenchSection = {
         await seedStore({ dataDir: chain.storeDir(storeId), storeId, products, openingStock: () => 1_000_000 });
         urls.push((await chain.startStore(storeId)).url);
       }
-      const storeSeqs = async () => {
-        let total = 0;
-        for (const url of urls) {
-          const res = await fetch(`${url}/sync`, { headers: { authorization: `Bearer ${BENCH_STORE_TOKEN}` } });
-          total += ((await res.json()) as { lastSeq: number }).lastSeq;
-        }
-        return total;
-      };
-      const opening = await storeSeqs();
+      const opening = await storeSeqs(urls);
       await waitUntil(async () => (await chain.appliedSeq(STORES)) === opening, 60_000, 50);
-      ctx.progress(`${RATE} sales/s (1 event each) for ${ctx.load.durationSec} s`);
-      const { sent, failed } = await paced(urls, RATE, ctx.load.durationSec);
-      const expected = await storeSeqs();
+      const duration = ctx.load.durationSec;
+      ctx.progress(`${RATE} sales/s (1 event each) over ${STORES.length} stores`);
+      const { sent, failed } = await paced(urls, RATE, duration, (second, total) =>
+        ctx.progressDetail(`${second} s / ${duration} s, ${total.toLocaleString('en-US')} sent`),
+      );
+      ctx.progress('waiting for central to converge');
+      const expected = await storeSeqs(urls);
       const converged = await waitUntil(async () => (await chain.appliedSeq(STORES)) === expected, 60_000, 50);
       const metrics = await (await fetch(`${chain.central.url}/metrics`)).text();
-      const q = (p: number) =>
-        (summaryQuantile(metrics, 'central_apply_latency_recent_seconds', p, 'type="stock.sold"') ?? Number.NaN) * 1000;
+      const quantiles = commitToCentralQuantiles(metrics);
+      ctx.chart(
+        commitToCentralChart(`${STORES.length} stores, ${RATE.toLocaleString('en-US')} sales/s total`, quantiles),
+      );
+      const q = (p: number) => quantiles.find((x) => x.p === p * 100)?.ms ?? Number.NaN;
       const js = ctx.raw.jetstream;
-      const counter = (name: string) =>
-        Number(
-          metrics
-            .split('\n')
-            .find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
-            ?.split(' ')
-            .at(-1) ?? Number.NaN,
-        );
+      const counter = (name: string) => metricValue(metrics, name);
       const flushes = counter('central_apply_flush_seconds_count');
       return [
         {
