@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { Counter, Gauge } from 'prom-client';
 import { createReservationAttemptsRepository } from '../db/reservation-attempts-repository';
 import { createReservationsRepository } from '../db/reservations-repository';
 import { createLockService } from '../redis/lock-service';
@@ -42,6 +43,17 @@ export const reservationsPlugin = fp(
     app.decorate('reservations', createReservationCoordinator({ repo, attempts, locks, stores, log }));
     app.applyHooks.push(reservationApplyHook);
 
+    const registers = [app.metrics];
+    const releasedTotal = new Counter({
+      name: 'central_orphan_holds_released_total',
+      help: 'Holds released at a store after their request ended without a central reservation',
+      registers,
+    });
+    const unsettledGauge = new Gauge({
+      name: 'central_reservation_attempts_unsettled',
+      help: 'Hold attempts not yet settled (a store may hold without a central record until swept)',
+      registers,
+    });
     // Every replica sweeps; claiming rows with SKIP LOCKED and the (store, SKU) lock keep them apart.
     const sweeper = createReservationSweeper({
       attempts,
@@ -50,6 +62,10 @@ export const reservationsPlugin = fp(
       stores,
       log,
       minAgeMs: config.RESERVE_TIMEOUT_MS,
+      onSwept: (released, unsettled) => {
+        releasedTotal.inc(released);
+        unsettledGauge.set(unsettled);
+      },
     });
     app.addHook('onReady', async () => sweeper.start(1_000));
     app.addHook('onClose', () => sweeper.stop());

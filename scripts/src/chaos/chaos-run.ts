@@ -171,15 +171,17 @@ async function drain(cluster: ChaosCluster, deadline: number): Promise<boolean> 
     const central = await cluster.db.query<{ store_id: string; last_seq: string; buffered_events: number }>(
       'select store_id, last_seq, buffered_events from stores',
     );
+    // Commands still to publish, and holds the sweeper has not yet released where a request failed.
     const commands = await cluster.db.query<{ n: number }>(
-      'select count(*)::int as n from command_outbox where published_at is null',
+      `select (select count(*) from command_outbox where published_at is null)
+            + (select count(*) from reservation_attempts where settled_at is null) as n`,
     );
     const caughtUp = state.every((s) => {
       const row = central.rows.find((r) => r.store_id === s.id);
       return s.pending === 0 && Number(row?.last_seq) === s.lastSeq && row?.buffered_events === 0;
     });
     const fingerprint = JSON.stringify(state);
-    if (caughtUp && commands.rows[0]?.n === 0 && fingerprint === previous) return true;
+    if (caughtUp && Number(commands.rows[0]?.n) === 0 && fingerprint === previous) return true;
     previous = caughtUp ? fingerprint : '';
     await sleep(1_000);
   }
