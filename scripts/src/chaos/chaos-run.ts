@@ -190,12 +190,29 @@ async function drain(cluster: ChaosCluster, deadline: number): Promise<boolean> 
 
 /** Commands, catalog and expiries settle a little after the event streams: audit until clean or out of patience. */
 async function settledAudit(cluster: ChaosCluster, journal: ChaosJournal, regressions: string[]): Promise<AuditResult> {
-  let result: AuditResult | undefined;
-  for (let attempt = 0; attempt < 8; attempt++) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
     const stores = cluster.stores.map((s) => readStore(s.id, s.dataDir));
-    result = audit(journal, stores, await readCentral(cluster.db), regressions);
+    const result = audit(journal, stores, await readCentral(cluster.db), regressions);
     if (violationCount(result.violations) === 0) return result;
+    if (Date.now() > deadline) {
+      result.examples.push(...(await syncState(cluster)));
+      return result;
+    }
     await sleep(2_000);
   }
-  return result as AuditResult;
+}
+
+/** For a failed audit: where each store's events stand, at the store and at central. */
+async function syncState(cluster: ChaosCluster): Promise<string[]> {
+  const { rows } = await cluster.db.query<{ store_id: string; last_seq: string; buffered_events: number }>(
+    'select store_id, last_seq, buffered_events from stores order by store_id',
+  );
+  return Promise.all(
+    cluster.stores.map(async (s, i) => {
+      const sync = await httpCall(cluster.pos(i), 'GET', '/sync').catch((e: unknown) => ({ body: String(e) }));
+      const central = rows.find((r) => r.store_id === s.id);
+      return `state: ${s.id} store /sync ${JSON.stringify(sync.body)}; central last_seq ${central?.last_seq} buffered ${central?.buffered_events}`;
+    }),
+  );
 }
