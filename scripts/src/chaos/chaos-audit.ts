@@ -202,11 +202,12 @@ function explained(e: StoreSnapshot['ledger'][number], store: StoreSnapshot, kno
 
 /** Online holds: an acknowledged one exists at its store with the same status; a refused one holds nothing. */
 function checkReservations(journal: ChaosJournal, stores: StoreSnapshot[], central: CentralSnapshot, flag: Flag) {
-  const storeHold = (id: string) => stores.map((s) => s.holds.get(id)).find((h) => h !== undefined);
   for (const order of journal.orders.values()) {
     if (order.status === 201 && order.id) {
       const atCentral = central.reservations.get(order.id);
-      const atStore = storeHold(order.id);
+      // With an Idempotency-Key and no storeId, a store that timed out may hold a released copy of the
+      // same id: the reservation is the one at the store central recorded.
+      const atStore = stores.find((s) => s.id === (atCentral?.storeId ?? order.storeId))?.holds.get(order.id);
       if (!atCentral || !atStore)
         flag('lost', `online order ${order.orderRef} (${order.id}) central ${!!atCentral} store ${!!atStore}`);
       else if (atCentral.status !== atStore.status)
