@@ -2,23 +2,12 @@ import { join } from 'node:path';
 import type { StockEvent } from '@stocksync/shared';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
-import { ledgerRowToEvent } from '../../../store-node/src/db/repositories/ledger-repository';
+import { ledgerRowToEvent, type StockState } from '../../../store-node/src/db/repositories/ledger-repository';
+import type { ledger } from '../../../store-node/src/db/schema';
 
-export type StockState = { onHand: number; reserved: number; version: number };
-export type LedgerEvent = {
-  eventId: string;
-  seq: number;
-  type: string;
-  sku: string;
-  delta: number;
-  reservedDelta: number;
-  onHand: number;
-  reserved: number;
-  version: number;
-  ref: string | null;
-  hash: string;
-  prevHash: string;
-};
+export type { StockState };
+/** A ledger row as both sides store it (the store's columns; central adds storeId). */
+export type LedgerEvent = Omit<typeof ledger.$inferSelect, 'occurredAt' | 'reason'>;
 export type Hold = { id: string; sku: string; qty: number; status: string; source: string; orderRef: string | null };
 export type TransferView = {
   id: string;
@@ -58,7 +47,7 @@ export type CentralSnapshot = {
 export const normalizePrice = (price: string) => (price.includes('.') ? price.replace(/\.?0+$/, '') : price);
 export const stockKey = (storeId: string, sku: string) => `${storeId}/${sku}`;
 
-type LedgerRow = LedgerEvent & { occurredAt: string; reason: string | null };
+type LedgerRow = typeof ledger.$inferSelect;
 
 /** Reads a running store's SQLite read-only (WAL lets it keep writing), as an auditor would. */
 export function readStore(storeId: string, dataDir: string): StoreSnapshot {
