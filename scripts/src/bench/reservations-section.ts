@@ -33,36 +33,39 @@ export const reservationsSection: BenchSection = {
         durationSec: ctx.load.durationSec,
         warmupSec: ctx.load.warmupSec,
       };
-      ctx.progress('holds across 100 SKUs');
-      const spread = await runAutocannon({ ...common, bodies: holdBodies(SKUS) });
-      ctx.progress('holds on one hot SKU');
-      const hot = await runAutocannon({ ...common, bodies: holdBodies([SKUS[0]!]) });
+      // Capacity: as fast as central answers 32 connections. Latency: at the target rate (1,000/s),
+      // open loop, so the p99 is the service's and not the queue 32 closed-loop clients build.
       const lock = ctx.raw.redisLock;
       const rows: Row[] = [];
-      for (const [label, r] of [
-        ['100 SKUs', spread],
-        ['one hot SKU', hot],
+      for (const [label, skus] of [
+        ['100 SKUs', SKUS],
+        ['one hot SKU', [SKUS[0]!]],
       ] as const) {
+        ctx.progress(`holds on ${label}: capacity`);
+        const capacity = await runAutocannon({ ...common, bodies: holdBodies(skus) });
+        ctx.progress(`holds on ${label}: latency at 1,000/s`);
+        const paced = await runAutocannon({ ...common, bodies: holdBodies(skus), overallRate: 1_000 });
         rows.push(
           {
-            figure: `${label}: reservations/s (32 connections, non-2xx ${r.non2xx}, errors ${r.errors})`,
-            value: r.reqPerSec,
+            figure: `${label}: reservations/s, as fast as answered (32 connections, non-2xx ${capacity.non2xx}, errors ${capacity.errors})`,
+            value: capacity.reqPerSec,
             unit: 'res/s',
             target: '≥ 1,000',
           },
           {
-            figure: `${label}: p99`,
-            value: r.p99Ms,
+            figure: `${label}: p99 at a fixed 1,000/s (achieved ${Math.round(paced.reqPerSec)}/s, non-2xx ${paced.non2xx})`,
+            value: paced.p99Ms,
             unit: 'ms',
             ...(lock ? { rawLimit: lock.p99Ms, rawLimitLabel: 'Redis lock+unlock p99' } : {}),
             target: '≤ 20 ms',
           },
           {
-            figure: `${label}: p50`,
-            value: r.p50Ms,
+            figure: `${label}: p50 at a fixed 1,000/s`,
+            value: paced.p50Ms,
             unit: 'ms',
             ...(lock ? { rawLimit: lock.p50Ms, rawLimitLabel: 'Redis lock+unlock p50' } : {}),
           },
+          { figure: `${label}: p99 at full load (queueing of 32 connections)`, value: capacity.p99Ms, unit: 'ms' },
         );
       }
       return rows;
