@@ -1,12 +1,16 @@
-import type { StockEvent } from '@stocksync/shared';
+import type { AlertMessage, StockEvent } from '@stocksync/shared';
 import { createChainBreaksRepository, type NewChainBreak } from '../db/chain-breaks-repository';
 import { type Database, executeTogether } from '../db/database';
 import { createEventBufferRepository } from '../db/event-buffer-repository';
 import { createLedgerRepository, type LedgerRepository, ledgerInsertStatement } from '../db/ledger-repository';
 import type { BreakReason } from '../db/schema';
-import { type StockState, stockUpsertStatement } from '../db/stock-repository';
+import { stockUpsertStatement } from '../db/stock-repository';
 import { type CursorAdvance, createStoresRepository, cursorAdvanceStatement } from '../db/stores-repository';
+import { tryFastApply } from './apply-fast-path';
+import { collapseNewest, groupByStore } from './batch-grouping';
 import { recomputeIntact, type WalkBreak, walkStoreChain } from './chain-walk';
+
+export { collapseNewest } from './batch-grouping';
 
 /** A message that is not a usable event: recorded as a break and acknowledged so it never blocks the stream. */
 export type PoisonMessage = {
@@ -46,8 +50,17 @@ export type ApplyBatchResult = {
  * their effects commit or roll back with the events, and a redelivered duplicate never reaches it.
  * Returns work to do after the commit (publishing, SSE), which runs only if the commit succeeded.
  */
-export type ApplyHook = (tx: Database, applied: readonly StockEvent[]) => Promise<AfterCommit | undefined>;
+export type ApplyHook = {
+  (tx: Database, applied: readonly StockEvent[]): Promise<AfterCommit | undefined>;
+  /** The only events it reacts to: a batch with none of them may skip it (and take the fast path). */
+  relevant?: (event: StockEvent) => boolean;
+  /** It is the low-stock evaluation, which the fast path runs in its one statement; receives what changed. */
+  lowStock?: (changed: AlertMessage[]) => AfterCommit | undefined;
+};
 export type AfterCommit = () => void | Promise<void>;
+
+/** Cursors this process last saw committed (seq, hash; chain ok, nothing buffered): the fast path's guess. */
+export type CursorCache = Map<string, { lastSeq: number; lastHash: string }>;
 
 export type ApplyBatchOptions = {
   hooks?: readonly ApplyHook[];
@@ -55,34 +68,9 @@ export type ApplyBatchOptions = {
   window: number;
   /** Store ids known to have a cursor row (a process-local cache); others are created first. */
   knownStores?: Set<string>;
+  /** Enables the one-statement fast path (apply-fast-path.ts); kept up to date by both paths. */
+  cursorCache?: CursorCache;
 };
-
-function groupByStore(events: readonly StockEvent[]): Map<string, StockEvent[]> {
-  const groups = new Map<string, StockEvent[]>();
-  for (const event of events) {
-    const list = groups.get(event.storeId);
-    if (list) list.push(event);
-    else groups.set(event.storeId, [event]);
-  }
-  return groups;
-}
-
-/** Several events of one (store, sku) in a batch collapse to the newest version before the CAS upsert. */
-export function collapseNewest(events: readonly StockEvent[]): StockState[] {
-  const newest = new Map<string, StockEvent>();
-  for (const event of events) {
-    const key = `${event.storeId}\u0000${event.sku}`;
-    const current = newest.get(key);
-    if (!current || current.version < event.version) newest.set(key, event);
-  }
-  return [...newest.values()].map(({ storeId, sku, onHand, reserved, version }) => ({
-    storeId,
-    sku,
-    onHand,
-    reserved,
-    version,
-  }));
-}
 
 function breakRow(storeId: string, found: WalkBreak): NewChainBreak {
   const { event, reason, detail } = found;
@@ -117,13 +105,15 @@ async function checkStale(
  * Applies one batch in ONE transaction (DESIGN §5): lock the involved stores' cursors in id order, walk
  * each store's chain, then write ledger rows (event id unique), compare-and-set stock rows and the
  * advanced cursors in one statement; buffered events and chain breaks when there are any.
- * Exactly-once effect = event id + seq cursor. Steady state: BEGIN, lock, one write, COMMIT.
+ * Exactly-once effect = event id + seq cursor. The steady state skips all this: see tryFastApply.
  */
 export async function applyBatch(
   db: Database,
   input: ApplyBatchInput,
   opts: ApplyBatchOptions,
 ): Promise<ApplyBatchResult> {
+  const fast = await tryFastApply(db, input, opts);
+  if (fast) return fast;
   const byStore = groupByStore(input.events);
   const storeIds = [...new Set([...byStore.keys(), ...(input.drainStores ?? [])])].sort();
   const intact = input.intact ?? recomputeIntact;
@@ -136,6 +126,8 @@ export async function applyBatch(
     for (const id of unknown) opts.knownStores?.add(id);
   }
 
+  const cache = opts.cursorCache;
+  for (const id of storeIds) cache?.delete(id);
   const outcome = await db.transaction(async (tx) => {
     const ledgerRepo = createLedgerRepository(tx);
     const bufferRepo = createEventBufferRepository(tx);
@@ -155,6 +147,7 @@ export async function applyBatch(
     const advances: Omit<CursorAdvance, 'appliedAt'>[] = [];
     const resend: ResendNeed[] = [];
     const drain: string[] = [];
+    const cacheable: { storeId: string; lastSeq: number; lastHash: string }[] = [];
     let duplicates = 0;
 
     for (const cursor of cursors) {
@@ -191,6 +184,8 @@ export async function applyBatch(
         resend.push(need);
       }
       if (walk.windowFull) drain.push(storeId);
+      if (chainStatus === 'ok' && cursor.bufferedEvents === 0 && walk.toBuffer.length === 0)
+        cacheable.push({ storeId, lastSeq: walk.lastSeq, lastHash: walk.lastHash });
     }
 
     const now = new Date();
@@ -216,9 +211,10 @@ export async function applyBatch(
         if (after) afterCommit.push(after);
       }
     }
-    return { applied, duplicates, buffered: toBuffer.length, breaks: recorded, resend, drain, afterCommit };
+    return { applied, duplicates, buffered: toBuffer.length, breaks: recorded, resend, drain, afterCommit, cacheable };
   });
-  const { afterCommit, ...result } = outcome;
+  const { afterCommit, cacheable, ...result } = outcome;
+  for (const { storeId, ...cursor } of cacheable) cache?.set(storeId, cursor);
   for (const after of afterCommit) await Promise.resolve(after()).catch(() => undefined);
   return { ...result, committedAt: new Date() };
 }

@@ -55,35 +55,15 @@ export function touchedStock(applied: readonly StockEvent[]): TouchedStock[] {
  */
 export async function evaluateLowStock(db: Database, touched: readonly TouchedStock[]): Promise<AlertMessage[]> {
   if (touched.length === 0) return [];
-  const result = await db.execute(sql`
-    with touched as (
-      select t."storeId" as store_id, t.sku, t.available, t.at
-      from json_to_recordset(${JSON.stringify(touched)}::json)
-        as t("storeId" text, sku text, available int4, at timestamptz)
-    ), limits as (
-      select t.store_id, t.sku, t.available, t.at, coalesce(s.min_stock, p.default_min_stock, 0) as min_stock
-      from touched t
-      left join stock s on s.store_id = t.store_id and s.sku = t.sku
-      left join products p on p.sku = t.sku
-    ), opened as (
-      insert into alerts (store_id, sku, status, available, min_stock, opened_at)
-      select store_id, sku, 'open', available, min_stock, at from limits where available < min_stock
-      on conflict (store_id, sku) where status = 'open' do nothing
-      returning id, store_id, sku, status, available, min_stock, opened_at, resolved_at
-    ), resolved as (
-      update alerts a set status = 'resolved', resolved_at = greatest(l.at, a.opened_at), available = l.available
-      from limits l
-      where a.store_id = l.store_id and a.sku = l.sku and a.status = 'open' and l.available >= l.min_stock
-      returning a.id, a.store_id, a.sku, a.status, a.available, a.min_stock, a.opened_at, a.resolved_at
-    )
-    select * from opened union all select * from resolved order by id`);
+  // The rule lives in migration 0003 (stocksync_low_stock), shared with the one-statement fast path.
+  const result = await db.execute(sql`select * from stocksync_low_stock(${JSON.stringify(touched)}::json)`);
   return rowsOf<AlertRowRaw>(result).map(alertMessage);
 }
 
 /** Apply hook: alerts change in the apply transaction; `publish` runs only after it commits. */
 export function lowStockApplyHook(publish: (changed: AlertMessage[]) => void | Promise<void>): ApplyHook {
-  return async (tx, applied) => {
-    const changed = await evaluateLowStock(tx, touchedStock(applied));
-    return changed.length > 0 ? () => publish(changed) : undefined;
-  };
+  const after = (changed: AlertMessage[]) => (changed.length > 0 ? () => publish(changed) : undefined);
+  const hook = async (tx: Database, applied: readonly StockEvent[]) =>
+    after(await evaluateLowStock(tx, touchedStock(applied)));
+  return Object.assign(hook, { lowStock: after });
 }

@@ -93,7 +93,7 @@ function mismatch(event: StockEvent, transfer: TransferRow | undefined): NewDisc
  * to the target commits with the transition; the relay is woken after the commit.
  */
 export function createTransferApplyHook(deps: { onCommands: () => void; log: FastifyBaseLogger }): ApplyHook {
-  return async (tx: Database, applied: readonly StockEvent[]) => {
+  const hook = async (tx: Database, applied: readonly StockEvent[]) => {
     const events = applied.filter(isTransferEvent);
     if (events.length === 0) return undefined;
     const repo = createTransfersRepository(tx);
@@ -118,4 +118,5 @@ export function createTransferApplyHook(deps: { onCommands: () => void; log: Fas
     await createCommandOutboxRepository(tx).enqueue(effects.commands);
     return effects.commands.length > 0 ? deps.onCommands : undefined;
   };
+  return Object.assign(hook, { relevant: isTransferEvent });
 }

@@ -7,6 +7,7 @@ import {
   type ApplyBatchResult,
   type ApplyHook,
   applyBatch,
+  type CursorCache,
   type PoisonMessage,
   type ResendNeed,
 } from '../domain/apply-batch';
@@ -54,6 +55,8 @@ export class ApplyConsumer {
   private readonly drainStores = new Set<string>();
   /** Stores whose cursor row exists: apply skips creating them (saves a round trip per batch). */
   private readonly knownStores = new Set<string>();
+  /** Cursors as this replica last committed them: lets a steady batch apply in one statement. */
+  private readonly cursorCache: CursorCache = new Map();
   private flushing: Promise<void> | null = null;
   private scheduled = false;
   private messages: ConsumerMessages | null = null;
@@ -201,7 +204,12 @@ export class ApplyConsumer {
       result = await applyBatch(
         db,
         { events, poison, drainStores: drain, intact: this.isIntact },
-        { window: this.opts.window, knownStores: this.knownStores, hooks: this.opts.hooks },
+        {
+          window: this.opts.window,
+          knownStores: this.knownStores,
+          cursorCache: this.cursorCache,
+          hooks: this.opts.hooks,
+        },
       );
     } catch (err) {
       metrics.applyErrors.inc();
