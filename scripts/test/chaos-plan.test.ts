@@ -104,7 +104,7 @@ function consistentWorld() {
     products: new Map([['A', { name: 'A', price: '5', active: true }]]),
   };
   const central: CentralSnapshot = {
-    cursors: new Map([['s1', { lastSeq: 2, buffered: 0, chainStatus: 'ok' }]]),
+    cursors: new Map([['s1', { lastSeq: 2 }]]),
     stock: new Map([['s1/A', { onHand: 3, reserved: 0, version: 2 }]]),
     ledger: ledger.map((e) => ({ ...e, storeId: 's1' })),
     openChainBreaks: 0,
@@ -112,7 +112,6 @@ function consistentWorld() {
     transfers: new Map(),
     shortfalls: new Map(),
     products: new Map([['A', { name: 'A', price: '5', active: true }]]),
-    unpublishedCommands: 0,
   };
   const journal = new ChaosJournal();
   journal.ack({ storeId: 's1', kind: 'receipt', ref: 'r-1', events: [{ sku: 'A', version: 1 }] });

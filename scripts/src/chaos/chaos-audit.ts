@@ -202,6 +202,15 @@ function explained(e: StoreSnapshot['ledger'][number], store: StoreSnapshot, kno
 
 /** Online holds: an acknowledged one exists at its store with the same status; a refused one holds nothing. */
 function checkReservations(journal: ChaosJournal, stores: StoreSnapshot[], central: CentralSnapshot, flag: Flag) {
+  const holdsByOrder = new Map<string, Array<{ storeId: string; status: string }>>();
+  for (const store of stores) {
+    for (const hold of store.holds.values()) {
+      if (hold.orderRef === null) continue;
+      const list = holdsByOrder.get(hold.orderRef) ?? [];
+      list.push({ storeId: store.id, status: hold.status });
+      holdsByOrder.set(hold.orderRef, list);
+    }
+  }
   for (const order of journal.orders.values()) {
     if (order.status === 201 && order.id) {
       const atCentral = central.reservations.get(order.id);
@@ -215,11 +224,9 @@ function checkReservations(journal: ChaosJournal, stores: StoreSnapshot[], centr
       continue;
     }
     // 409/503: nothing may stay held or be sold under this order anywhere.
-    for (const store of stores) {
-      for (const hold of store.holds.values()) {
-        if (hold.orderRef === order.orderRef && (hold.status === 'held' || hold.status === 'confirmed')) {
-          flag('mismatches', `order ${order.orderRef} answered ${order.status} but ${store.id} has it ${hold.status}`);
-        }
+    for (const { storeId, status } of holdsByOrder.get(order.orderRef) ?? []) {
+      if (status === 'held' || status === 'confirmed') {
+        flag('mismatches', `order ${order.orderRef} answered ${order.status} but ${storeId} has it ${status}`);
       }
     }
   }

@@ -8,7 +8,7 @@ export type AckedWrite = {
   events: { sku: string; version?: number; type?: string }[];
 };
 
-export type OnlineOrder = { orderRef: string; status: number; code?: string; id?: string; storeId?: string };
+export type OnlineOrder = { orderRef: string; status: number; id?: string; storeId?: string };
 export type TransferRecord = { id: string; from: string; to: string; sku: string; qty: number };
 
 export class ChaosJournal {

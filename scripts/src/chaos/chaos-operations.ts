@@ -35,6 +35,7 @@ const BAD_INPUTS: { path: string; body: unknown }[] = [
 const POS_BUDGET_MS = 90_000;
 const HQ_BUDGET_MS = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const codeOf = (answer: Answer<unknown>) => (answer.body as { code?: string } | null)?.code;
 
 export function createOperations(targets: OperationTargets, journal: ChaosJournal, runId: string) {
   const orderRef = (order: number) => `${runId}-order-${order}`;
@@ -46,7 +47,7 @@ export function createOperations(targets: OperationTargets, journal: ChaosJourna
   const record = (op: string, answer: Answer<unknown>) => {
     journal.count(op, answer.status);
     if (!answer.answered) journal.unresolved++;
-    const code = (answer.body as { code?: string } | null)?.code;
+    const code = codeOf(answer);
     const documented503 = answer.status === 503 && (code === 'STORE_UNAVAILABLE' || code === 'DEPENDENCY_UNAVAILABLE');
     if (answer.status >= 500 && !documented503) journal.serverErrors.push(`${op} → ${answer.status} ${code ?? ''}`);
     return answer.status >= 200 && answer.status < 300;
@@ -57,7 +58,7 @@ export function createOperations(targets: OperationTargets, journal: ChaosJourna
   async function patiently<T>(op: string, attempt: () => Promise<Answer<T>>): Promise<Answer<T>> {
     for (let i = 0; ; i++) {
       const answer = await attempt();
-      const code = (answer.body as { code?: string } | null)?.code;
+      const code = codeOf(answer);
       const waiting = answer.status === 404 || (answer.status === 409 && code === 'CONFLICT');
       if (!waiting || i >= 10) {
         record(op, answer);
@@ -142,11 +143,11 @@ export function createOperations(targets: OperationTargets, journal: ChaosJourna
           orderRef: orderRef(op.order),
           storeId: op.storeId,
         };
-        const answer = await hqCall<Reservation & { code?: string }>('POST', '/reservations', body, key);
+        const answer = await hqCall<Reservation>('POST', '/reservations', body, key);
         record('online-hold', answer);
         if (!answer.answered) return;
-        const { id, code, storeId } = answer.body;
-        journal.orders.set(op.order, { orderRef: orderRef(op.order), status: answer.status, code, id, storeId });
+        const { id, storeId } = answer.body;
+        journal.orders.set(op.order, { orderRef: orderRef(op.order), status: answer.status, id, storeId });
         return;
       }
       case 'online-end': {

@@ -52,6 +52,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   const { log } = options;
   const skus = Array.from({ length: options.skus }, (_, i) => `CH-${i}`);
   const steps = planChaos({ ...options, skus });
+  const operationsPlanned = steps.filter((s) => 'op' in s).length;
   const drainBudgetMs = Math.min(180_000, Math.max(30_000, options.timeLimitMs * 0.35));
   const cluster = await ChaosCluster.start({
     stores: options.stores,
@@ -114,7 +115,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const result = await settledAudit(cluster, journal, versions.regressions);
     return {
       seed: options.seed,
-      operationsPlanned: steps.filter((s) => 'op' in s).length,
+      operationsPlanned,
       operationsRun: journal.operations,
       faults: Object.fromEntries(journal.faults),
       acknowledgedWrites: journal.acked.length,

@@ -32,7 +32,7 @@ export type StoreSnapshot = {
 };
 
 export type CentralSnapshot = {
-  cursors: Map<string, { lastSeq: number; buffered: number; chainStatus: string }>;
+  cursors: Map<string, { lastSeq: number }>;
   stock: Map<string, StockState>;
   ledger: (LedgerEvent & { storeId: string })[];
   openChainBreaks: number;
@@ -40,7 +40,6 @@ export type CentralSnapshot = {
   transfers: Map<string, TransferView>;
   shortfalls: Map<string, number>;
   products: Map<string, CatalogEntry>;
-  unpublishedCommands: number;
 };
 
 /** "5.0000" and "5" are the same price: compare decimals without trailing zeros. */
@@ -105,9 +104,7 @@ export async function readCentral(pool: pg.Pool): Promise<CentralSnapshot> {
   try {
     await client.query('begin isolation level repeatable read read only');
     const q = async <T extends pg.QueryResultRow>(sql: string) => (await client.query<T>(sql)).rows;
-    const cursors = await q<{ store_id: string; last_seq: string; buffered_events: number; chain_status: string }>(
-      'select store_id, last_seq, buffered_events, chain_status from stores',
-    );
+    const cursors = await q<{ store_id: string; last_seq: string }>('select store_id, last_seq from stores');
     const stock = await q<{ store_id: string; sku: string } & StockState>(
       'select store_id, sku, on_hand as "onHand", reserved, version from stock',
     );
@@ -132,15 +129,9 @@ export async function readCentral(pool: pg.Pool): Promise<CentralSnapshot> {
     const products = await q<{ sku: string; name: string; price: string; active: boolean }>(
       'select sku, name, price::text as price, active from products',
     );
-    const outbox = await q<{ n: number }>('select count(*)::int as n from command_outbox where published_at is null');
     await client.query('rollback');
     return {
-      cursors: new Map(
-        cursors.map((c) => [
-          c.store_id,
-          { lastSeq: Number(c.last_seq), buffered: c.buffered_events, chainStatus: c.chain_status },
-        ]),
-      ),
+      cursors: new Map(cursors.map((c) => [c.store_id, { lastSeq: Number(c.last_seq) }])),
       stock: new Map(stock.map(({ store_id, sku, ...state }) => [stockKey(store_id, sku), state])),
       ledger,
       openChainBreaks: breaks[0]?.n ?? 0,
@@ -150,7 +141,6 @@ export async function readCentral(pool: pg.Pool): Promise<CentralSnapshot> {
       products: new Map(
         products.map((p) => [p.sku, { name: p.name, price: normalizePrice(p.price), active: p.active }]),
       ),
-      unpublishedCommands: outbox[0]?.n ?? 0,
     };
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
