@@ -34,6 +34,10 @@ describe('online reservations (central + real store nodes, PostgreSQL, NATS, Red
     post<Reservation & ErrorBody>('/reservations', { ttlSeconds: 600, orderRef: 'web-1', ...body });
   const centralRows = async () =>
     rowsOf<{ n: number }>(await app.db.execute(sql`select count(*)::int as n from reservations`))[0]?.n ?? 0;
+  const metric = async (name: string) => {
+    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
+  };
   const unsettledAttempts = async (sku: string) =>
     rowsOf<{ n: number }>(
       await app.db.execute(
@@ -242,6 +246,7 @@ describe('online reservations (central + real store nodes, PostgreSQL, NATS, Red
       // Longer than any fixed number of in-memory retries: the attempt row is what remembers it.
       await new Promise((r) => setTimeout(r, 6_000));
       expect(await unsettledAttempts('R-LONG')).toBe(1);
+      expect(await metric('central_reservation_attempts_unsettled')).toBeGreaterThanOrEqual(1);
     } finally {
       s2.process.resume();
     }
@@ -251,6 +256,7 @@ describe('online reservations (central + real store nodes, PostgreSQL, NATS, Red
       20_000,
     );
     expect(await s2.stock('R-LONG')).toMatchObject({ reserved: 0, available: 4 });
+    expect(await metric('central_orphan_holds_released_total')).toBeGreaterThanOrEqual(1);
   });
 
   it('a retried key whose first attempt held at the store (central lost the answer) gets that hold, not 409', async () => {

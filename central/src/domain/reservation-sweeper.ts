@@ -22,8 +22,8 @@ export function createReservationSweeper(deps: {
   log: FastifyBaseLogger;
   /** Younger attempts may still be in flight in another replica; no need to queue for their lock. */
   minAgeMs: number;
-  /** Told after each pass: orphans released, and attempts still open (for /metrics). */
-  onSwept?: (released: number, unsettled: number) => void;
+  /** Told after each pass how many orphans it released (for /metrics). */
+  onReleased?: (released: number) => void;
 }) {
   const { attempts, reservations, locks, stores, log } = deps;
 
@@ -56,7 +56,7 @@ export function createReservationSweeper(deps: {
     await attempts.settle(done);
     settled += done.length;
     if (done.length > 0) log.info({ released: done.length }, 'orphan holds released at their stores');
-    deps.onSwept?.(done.length, await attempts.countUnsettled());
+    deps.onReleased?.(done.length);
     return settled;
   }
 

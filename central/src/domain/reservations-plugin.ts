@@ -49,10 +49,15 @@ export const reservationsPlugin = fp(
       help: 'Holds released at a store after their request ended without a central reservation',
       registers,
     });
-    const unsettledGauge = new Gauge({
+    new Gauge({
       name: 'central_reservation_attempts_unsettled',
       help: 'Hold attempts not yet settled (a store may hold without a central record until swept)',
       registers,
+      // Counted when scraped, not on every sweep; a database outage must not take /metrics down with it.
+      async collect() {
+        const unsettled = await attempts.countUnsettled().catch(() => undefined);
+        if (unsettled !== undefined) this.set(unsettled);
+      },
     });
     // Every replica sweeps; claiming rows with SKIP LOCKED and the (store, SKU) lock keep them apart.
     const sweeper = createReservationSweeper({
@@ -62,10 +67,7 @@ export const reservationsPlugin = fp(
       stores,
       log,
       minAgeMs: config.RESERVE_TIMEOUT_MS,
-      onSwept: (released, unsettled) => {
-        releasedTotal.inc(released);
-        unsettledGauge.set(unsettled);
-      },
+      onReleased: (released) => releasedTotal.inc(released),
     });
     app.addHook('onReady', async () => sweeper.start(1_000));
     app.addHook('onClose', () => sweeper.stop());
