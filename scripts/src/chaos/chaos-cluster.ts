@@ -137,13 +137,31 @@ export class ChaosCluster {
     return { url: this.stores[index]?.process.url ?? '', token: STORE_TOKEN };
   }
 
+  /**
+   * Starts a killed process again the way the deployment's `restart: unless-stopped` does: one that
+   * exits during start-up (central refuses to start while NATS is down) is started again until it stays up.
+   */
+  async restartSupervised(service: ServiceProcess, timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await service.start();
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
   /** Puts everything back: processes running, links up, NATS and Redis listening. */
   async heal(): Promise<void> {
     for (const store of this.stores) store.proxy.heal();
-    await Promise.all([
-      ...this.stores.map((s) => (s.process.running ? undefined : s.process.start())),
-      ...this.centrals.map((c) => (c.running ? undefined : c.start())),
-    ]);
+    await Promise.all(
+      [...this.stores.map((s) => s.process), ...this.centrals]
+        .filter((service) => !service.running)
+        .map((service) => this.restartSupervised(service)),
+    );
   }
 
   /** Stops every child and server it started and drops its database; safe to call on a half-started cluster. */

@@ -27,7 +27,7 @@ export async function injectFault(
       if (!store?.process.running) return;
       await store.process.kill9();
       await sleep(fault.downMs);
-      await store.process.start();
+      await cluster.restartSupervised(store.process);
       return;
     }
     case 'kill-central': {
@@ -35,7 +35,7 @@ export async function injectFault(
       if (!central?.running) return;
       await central.kill9();
       await sleep(fault.downMs);
-      await central.start();
+      await cluster.restartSupervised(central);
       return;
     }
     case 'nats-down':
