@@ -1,9 +1,11 @@
 /**
- * Child-process side of load-generator.ts: reads LoadOptions as JSON on stdin, runs autocannon, prints one
- * LoadResult JSON line on stdout. Kept separate so the load has its own event loop.
+ * Child-process side of load-generator.ts: reads LoadOptions as JSON on stdin, runs autocannon (closed
+ * loop) or the open-loop generator (`openLoopRate`), prints one LoadResult JSON line on stdout. Kept
+ * separate so the load has its own event loop.
  */
 import autocannon from 'autocannon';
 import type { LoadOptions, LoadResult, LoadTick } from './load-generator';
+import { runOpenLoop } from './open-loop';
 import { percentile, Samples } from './stats';
 
 async function readStdin(): Promise<string> {
@@ -51,9 +53,9 @@ interface Recorder {
 
 function run(opts: autocannon.Options, recorder?: Recorder): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
-    let ticker: NodeJS.Timeout | undefined;
+    let stopTicker: () => void = () => undefined;
     const instance = autocannon(opts, (err: unknown, result: autocannon.Result) => {
-      clearInterval(ticker);
+      stopTicker();
       if (err) reject(err instanceof Error ? err : new Error(String(err)));
       else resolve(result);
     });
@@ -66,13 +68,80 @@ function run(opts: autocannon.Options, recorder?: Recorder): Promise<autocannon.
       const second = Math.floor((performance.now() - started) / 1000);
       recorder.perSecond[second] = (recorder.perSecond[second] ?? 0) + 1;
     });
-    // One line a second for the parent's progress line; the parent keeps only the last line as the result.
-    ticker = setInterval(() => {
-      const second = Math.floor((performance.now() - started) / 1000);
-      const tick: LoadTick = { second, okPerSec: recorder.perSecond[second - 1] ?? 0 };
-      process.stdout.write(`${JSON.stringify(tick)}\n`);
-    }, 1_000);
+    stopTicker = startTicker(recorder);
   });
+}
+
+type Counts = { ok: number; errors: number; timeouts: number; non2xx: number; durationSec: number };
+
+/** One line a second for the parent's progress line; the parent keeps only the last line as the result. */
+function startTicker(recorder: Recorder): () => void {
+  const started = performance.now();
+  const ticker = setInterval(() => {
+    const second = Math.floor((performance.now() - started) / 1000);
+    const tick: LoadTick = { second, okPerSec: recorder.perSecond[second - 1] ?? 0 };
+    process.stdout.write(`${JSON.stringify(tick)}\n`);
+  }, 1_000);
+  return () => clearInterval(ticker);
+}
+
+async function runOpen(o: LoadOptions, rate: number, durationSec: number, recorder?: Recorder): Promise<Counts> {
+  const counts: Counts = { ok: 0, errors: 0, timeouts: 0, non2xx: 0, durationSec };
+  const started = performance.now();
+  const stopTicker = recorder ? startTicker(recorder) : () => undefined;
+  const headers: Record<string, string> = { ...o.headers };
+  if ((o.body !== undefined || o.bodies) && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+    headers['content-type'] = 'application/json';
+  }
+  const bodies = o.bodies ?? (o.body !== undefined ? [o.body] : []);
+  await runOpenLoop(
+    {
+      urls: Array.isArray(o.url) ? o.url : [o.url],
+      method: o.method ?? (bodies.length > 0 ? 'POST' : 'GET'),
+      headers,
+      bodies,
+      rate,
+      durationSec,
+      connections: o.connections,
+    },
+    {
+      onResponse(status, latencyMs) {
+        if (status < 200 || status >= 300) {
+          counts.non2xx++;
+          return;
+        }
+        counts.ok++;
+        if (!recorder) return;
+        recorder.samples.push(latencyMs);
+        const second = Math.floor((performance.now() - started) / 1000);
+        recorder.perSecond[second] = (recorder.perSecond[second] ?? 0) + 1;
+      },
+      onError() {
+        counts.errors++;
+      },
+    },
+  );
+  stopTicker();
+  return counts;
+}
+
+async function measure(options: LoadOptions, recorder: Recorder): Promise<Counts> {
+  const rate = options.openLoopRate;
+  if (rate !== undefined) {
+    if (options.warmupSec && options.warmupSec > 0) await runOpen(options, rate, options.warmupSec);
+    return runOpen(options, rate, options.durationSec, recorder);
+  }
+  if (options.warmupSec && options.warmupSec > 0) {
+    await run(toAutocannonOptions(options, options.warmupSec));
+  }
+  const result = await run(toAutocannonOptions(options, options.durationSec), recorder);
+  return {
+    ok: result['2xx'],
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    durationSec: result.duration,
+  };
 }
 
 // Up to 99.99 %: a few seconds of load hold 10^4–10^5 samples, so the maximum is one sample, not a percentile.
@@ -80,27 +149,24 @@ const CURVE_PERCENTILES = [0, 10, 25, 50, 75, 90, 95, 98, 99, 99.5, 99.9, 99.95,
 
 async function main(): Promise<void> {
   const options = JSON.parse(await readStdin()) as LoadOptions;
-  if (options.warmupSec && options.warmupSec > 0) {
-    await run(toAutocannonOptions(options, options.warmupSec));
-  }
   const recorder: Recorder = { samples: new Samples(1 << 16), perSecond: [] };
-  const result = await run(toAutocannonOptions(options, options.durationSec), recorder);
+  const result = await measure(options, recorder);
   const s = recorder.samples.summary();
   const sorted = recorder.samples.values().slice().sort();
   const out: LoadResult = {
-    reqPerSec: result.duration > 0 ? result['2xx'] / result.duration : 0,
+    reqPerSec: result.durationSec > 0 ? result.ok / result.durationSec : 0,
     p50Ms: s.p50Ms,
     p99Ms: s.p99Ms,
     p999Ms: s.p999Ms,
     maxMs: s.maxMs,
-    ok: result['2xx'],
+    ok: result.ok,
     errors: result.errors,
     timeouts: result.timeouts,
     non2xx: result.non2xx,
-    durationSec: result.duration,
+    durationSec: result.durationSec,
     latencyCurve: CURVE_PERCENTILES.map((p) => ({ p, ms: percentile(sorted, p) })),
     // The last, partial second would read as a drop in throughput.
-    perSecond: Array.from(recorder.perSecond.slice(0, Math.floor(result.duration)), (n) => n ?? 0),
+    perSecond: Array.from(recorder.perSecond.slice(0, Math.floor(result.durationSec)), (n) => n ?? 0),
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }

@@ -21,8 +21,13 @@ export interface LoadOptions {
   pipelining?: number;
   /** Unmeasured run before the measured one, same settings, so the JIT and pools are warm. */
   warmupSec?: number;
-  /** Fixed request rate over all connections; unset means as fast as the server answers. */
+  /** autocannon's fixed rate: each connection sends its per-second quota in a burst at the top of each second. */
   overallRate?: number;
+  /**
+   * Open loop instead of autocannon: request k is due at k / rate seconds, latency counts from then
+   * (open-loop.ts); `connections` is the most sockets per URL.
+   */
+  openLoopRate?: number;
   timeoutSec?: number;
 }
 

@@ -8,16 +8,26 @@ import {
 } from './raw-limits';
 import type { BenchSection } from './report';
 
+/** The fixed rates later sections measure latency at (POS sales, online reservations). */
+export const OPEN_LOOP_RATES = [5_000, 1_000];
+
 const noopFastify: BenchSection = {
   name: 'Raw: no-op Fastify route',
   async run(ctx) {
-    const r = await measureNoopFastify(ctx.load);
+    const r = await measureNoopFastify({ ...ctx.load, openLoopRates: OPEN_LOOP_RATES });
     ctx.raw.noopFastify = r;
     const what = 'validated no-op POST';
     return [
       { figure: `${what}, throughput`, value: r.reqPerSec, unit: 'req/s' },
       { figure: `${what}, p50`, value: r.p50Ms, unit: 'ms' },
       { figure: `${what}, p99`, value: r.p99Ms, unit: 'ms' },
+      ...r.openLoop.flatMap((o) => {
+        const at = `${what}, open loop at ${o.rate.toLocaleString('en-US')}/s`;
+        return [
+          { figure: `${at}, p50 (achieved ${Math.round(o.achieved)}/s)`, value: o.p50Ms, unit: 'ms' },
+          { figure: `${at}, p99`, value: o.p99Ms, unit: 'ms' },
+        ];
+      }),
     ];
   },
 };

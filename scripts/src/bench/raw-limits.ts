@@ -44,6 +44,8 @@ export interface NoopFastifyOptions {
   durationSec?: number;
   pipelining?: number;
   warmupSec?: number;
+  /** Also measure latency at these open-loop rates (the load generator's own floor at that rate). */
+  openLoopRates?: number[];
 }
 
 export interface NoopFastifyResult {
@@ -51,6 +53,8 @@ export interface NoopFastifyResult {
   p50Ms: number;
   p99Ms: number;
   p999Ms: number;
+  /** Open-loop latency at each rate asked for. */
+  openLoop: Array<{ rate: number; achieved: number; p50Ms: number; p99Ms: number; p999Ms: number }>;
 }
 
 const SaleBody = Type.Object(
@@ -75,19 +79,26 @@ export async function measureNoopFastify(options: NoopFastifyOptions = {}): Prom
   await app.listen({ host: '127.0.0.1', port: 0 });
   try {
     const { port } = app.server.address() as AddressInfo;
-    const load = await runAutocannon({
+    const common = {
       url: `http://127.0.0.1:${port}/sales`,
-      method: 'POST',
+      method: 'POST' as const,
       body: NOOP_SALE_BODY,
       connections: options.connections ?? DEFAULT_LOAD.connections,
       durationSec: options.durationSec ?? DEFAULT_LOAD.durationSec,
       pipelining: options.pipelining ?? DEFAULT_LOAD.pipelining,
       warmupSec: options.warmupSec ?? DEFAULT_LOAD.warmupSec,
-    });
+    };
+    const load = await runAutocannon(common);
+    const openLoop: NoopFastifyResult['openLoop'] = [];
+    for (const rate of options.openLoopRates ?? []) {
+      const r = await runAutocannon({ ...common, openLoopRate: rate });
+      if (r.non2xx > 0 || r.errors > 0) throw new Error(`no-op route answered ${r.non2xx} non-2xx, ${r.errors} errors`);
+      openLoop.push({ rate, achieved: r.reqPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms });
+    }
     if (load.non2xx > 0 || load.errors > 0) {
       throw new Error(`no-op route answered ${load.non2xx} non-2xx and ${load.errors} errors`);
     }
-    return { reqPerSec: load.reqPerSec, p50Ms: load.p50Ms, p99Ms: load.p99Ms, p999Ms: load.p999Ms };
+    return { reqPerSec: load.reqPerSec, p50Ms: load.p50Ms, p99Ms: load.p99Ms, p999Ms: load.p999Ms, openLoop };
   } finally {
     await app.close();
   }
