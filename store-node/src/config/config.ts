@@ -22,6 +22,8 @@ export const StoreConfigSchema = Type.Object({
   WRITE_BATCH_MAX: Type.Integer({ minimum: 1, maximum: 10_000, default: 512 }),
   RESERVATION_SWEEP_MS: Type.Integer({ minimum: 10, default: 1000 }),
   IDEMPOTENCY_TTL_HOURS: Type.Integer({ minimum: 1, default: 48 }),
+  /** Acknowledged outbox rows are kept this long for inspection; the ledger keeps every event for good. */
+  OUTBOX_RETENTION_HOURS: Type.Integer({ minimum: 1, default: 24 }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 256 * 1024 }),
 });
 export type StoreConfig = Static<typeof StoreConfigSchema>;

@@ -50,18 +50,17 @@ export const ledger = sqliteTable(
   // in the POS commit; history by SKU or ref is read at central, not on the store's hot path.
 );
 
-/** Transactional outbox: the exact JSON published to JetStream. The partial index keeps draining O(pending). */
-export const outbox = sqliteTable(
-  'outbox',
-  {
-    seq: integer('seq').primaryKey(),
-    eventId: text('event_id').notNull(),
-    payload: text('payload').notNull(),
-    createdAtMs: integer('created_at_ms').notNull(),
-    sentAtMs: integer('sent_at_ms'),
-  },
-  (t) => [index('outbox_unsent').on(t.seq).where(sql`sent_at_ms is null`)],
-);
+/**
+ * Transactional outbox: the exact JSON published to JetStream. What is sent is a cursor
+ * (sync_state.last_published_seq), not a per-row flag: rows are written once, draining is a primary-key
+ * range read, and acknowledging a batch is one row update instead of one per event.
+ */
+export const outbox = sqliteTable('outbox', {
+  seq: integer('seq').primaryKey(),
+  eventId: text('event_id').notNull(),
+  payload: text('payload').notNull(),
+  createdAtMs: integer('created_at_ms').notNull(),
+});
 
 export const reservations = sqliteTable(
   'reservations',

@@ -121,6 +121,10 @@ export const domainPlugin = fp<DomainOptions>(
         while ((await writes.submit(() => domain.reservations.expireDue(500))) === 500) {}
         const ttlMs = app.config.IDEMPOTENCY_TTL_HOURS * 3_600_000;
         await writes.submit(() => domain.repos.idempotency.pruneOlderThan(clock.now() - ttlMs));
+        const keepMs = app.config.OUTBOX_RETENTION_HOURS * 3_600_000;
+        while (
+          (await writes.submit(() => domain.repos.outbox.prunePublished(clock.now() - keepMs, 5_000))) === 5_000
+        ) {}
       } catch (err) {
         app.log.error({ err }, 'reservation sweep failed');
       }

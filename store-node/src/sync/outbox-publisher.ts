@@ -20,6 +20,9 @@ export class OutboxPublisher {
   private durableSeq: number;
   online = false;
   lastPublishedAt: string | null = null;
+  /** Highest acknowledged seq not yet written; one write-queue job carries whatever arrived meanwhile. */
+  private ackedUpTo = 0;
+  private markQueued = false;
 
   constructor(
     private readonly deps: {
@@ -81,15 +84,30 @@ export class OutboxPublisher {
     this.worker?.postMessage(message);
   }
 
+  /**
+   * Joins the next group commit; a crash before it lands only republishes rows that JetStream (msgID)
+   * or central (event id) deduplicate.
+   */
+  private queueMarkSent(): void {
+    if (this.markQueued) return;
+    this.markQueued = true;
+    this.deps.writes
+      .submit(() => {
+        this.markQueued = false;
+        this.deps.outbox.markSentUpTo(this.ackedUpTo);
+      })
+      .catch((err: unknown) => {
+        this.markQueued = false;
+        this.deps.log.warn({ err }, 'marking outbox rows sent failed; they will be resent');
+      });
+  }
+
   private receive(message: FromPublisher): void {
     switch (message.type) {
       case 'acked':
         this.lastPublishedAt = new Date(message.at).toISOString();
-        // Joins the next group commit; a crash before it lands only republishes rows that JetStream
-        // (msgID) or central (event id) deduplicate.
-        this.deps.writes
-          .submit(() => this.deps.outbox.markSentUpTo(message.upTo, message.at))
-          .catch((err: unknown) => this.deps.log.warn({ err }, 'marking outbox rows sent failed; they will be resent'));
+        this.ackedUpTo = Math.max(this.ackedUpTo, message.upTo);
+        this.queueMarkSent();
         return;
       case 'status':
         this.online = message.online;

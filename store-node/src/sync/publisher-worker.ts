@@ -5,11 +5,12 @@
  * reports acknowledged seqs, and the main thread marks them sent in its group commit.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { eventsStreamConfig, natsNames } from '@stocksync/shared';
 import Database from 'better-sqlite3';
 import { storeNatsOptions } from './nats-options';
+import { PipelinedPublisher } from './pipelined-publisher';
 import type { FromPublisher, PublisherWorkerData, ToPublisher } from './publisher-protocol';
 
 const MIN_BACKOFF_MS = 100;
@@ -24,8 +25,7 @@ const subject = names.eventsSubject(data.storeId);
 const sqlite = new Database(data.file, { readonly: true, fileMustExist: true });
 sqlite.pragma('busy_timeout = 5000');
 const unsent = sqlite.prepare<[number, number, number], { seq: number; eventId: string; payload: string }>(
-  `SELECT seq, event_id AS eventId, payload FROM outbox
-   WHERE sent_at_ms IS NULL AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
+  'SELECT seq, event_id AS eventId, payload FROM outbox WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
 );
 
 let durableSeq = data.durableSeq;
@@ -33,6 +33,8 @@ let ackedSeq = data.ackedSeq;
 let stopped = false;
 let wake: (() => void) | undefined;
 let nc: NatsConnection | undefined;
+let publisher: PipelinedPublisher | undefined;
+const natsOptions = storeNatsOptions(data.natsUrl, data.storeId, 'publisher');
 let online = false;
 let streamReady = false;
 
@@ -82,19 +84,8 @@ async function publishBatch(conn: NatsConnection): Promise<number> {
   await ensureStream(conn);
   const rows = unsent.all(ackedSeq, durableSeq, data.batchMax);
   if (rows.length === 0) return 0;
-  const js = jetstream(conn);
-  const acks = await Promise.allSettled(
-    rows.map((row) => js.publish(subject, row.payload, { msgID: row.eventId, timeout: 5_000 })),
-  );
-  let upTo = 0;
-  let failure: unknown;
-  for (const [i, ack] of acks.entries()) {
-    if (ack.status === 'rejected') {
-      failure = ack.reason;
-      break;
-    }
-    upTo = rows[i]!.seq;
-  }
+  publisher ??= new PipelinedPublisher(conn, subject, natsOptions.inboxPrefix ?? '_INBOX');
+  const { upTo, failure } = await publisher.publish(rows, 5_000);
   if (upTo > 0) {
     ackedSeq = upTo;
     post({ type: 'acked', upTo, at: Date.now() });
@@ -104,7 +95,7 @@ async function publishBatch(conn: NatsConnection): Promise<number> {
 }
 
 async function run() {
-  connect(storeNatsOptions(data.natsUrl, data.storeId, 'publisher')).then(
+  connect(natsOptions).then(
     (conn) => {
       nc = conn;
       setOnline(true);

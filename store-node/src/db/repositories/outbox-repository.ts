@@ -1,46 +1,51 @@
-import { and, count, eq, isNotNull, isNull, lt, min, sql } from 'drizzle-orm';
 import type { StoreDb } from '../db-plugin';
-import { outbox, syncState } from '../schema';
 
 const LAST_PUBLISHED = 'last_published_seq';
 
+/**
+ * The outbox with a cursor: rows up to sync_state.last_published_seq are acknowledged by JetStream, the
+ * rest are pending. Every query here is a primary-key lookup or range, so none grows with the table.
+ */
 export function createOutboxRepository(db: StoreDb) {
-  const markSent = db
-    .update(outbox)
-    .set({ sentAtMs: sql`${sql.placeholder('now')}` })
-    .where(and(isNull(outbox.sentAtMs), sql`${outbox.seq} <= ${sql.placeholder('upTo')}`))
-    .prepare();
+  const sqlite = db.$client;
+  const advance = sqlite.prepare<[string, number]>(
+    `INSERT INTO sync_state (key, value) VALUES (?, ?)
+     ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)`,
+  );
+  const lastPublished = sqlite.prepare<[string], { value: number }>('SELECT value FROM sync_state WHERE key = ?');
+  const lastQueued = sqlite.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM outbox');
+  const createdAt = sqlite.prepare<[number], { createdAtMs: number }>(
+    'SELECT created_at_ms AS createdAtMs FROM outbox WHERE seq > ? ORDER BY seq LIMIT 1',
+  );
+  const prune = sqlite.prepare<[number, number, number]>(
+    `DELETE FROM outbox WHERE seq IN (
+       SELECT seq FROM outbox WHERE seq <= ? AND created_at_ms < ? ORDER BY seq LIMIT ?)`,
+  );
+
+  const published = () => lastPublished.get(LAST_PUBLISHED)?.value ?? 0;
 
   return {
-    /** Marks everything up to `upTo` sent and remembers it; call inside a write transaction. */
-    markSentUpTo(upTo: number, now: number): void {
-      markSent.run({ upTo, now });
-      db.insert(syncState)
-        .values({ key: LAST_PUBLISHED, value: upTo })
-        .onConflictDoUpdate({ target: syncState.key, set: { value: sql`max(${syncState.value}, excluded.value)` } })
-        .run();
+    /** Everything up to `upTo` is acknowledged (never moves back); call inside a write transaction. */
+    markSentUpTo(upTo: number): void {
+      advance.run(LAST_PUBLISHED, upTo);
     },
 
     stats(now: number) {
-      const row = db
-        .select({ pending: count(), oldest: min(outbox.createdAtMs) })
-        .from(outbox)
-        .where(isNull(outbox.sentAtMs))
-        .get();
-      const last = db.select({ value: syncState.value }).from(syncState).where(eq(syncState.key, LAST_PUBLISHED)).get();
+      const lastPublishedSeq = published();
+      const pending = Math.max(0, (lastQueued.get()?.seq ?? 0) - lastPublishedSeq);
+      const oldest = pending > 0 ? createdAt.get(lastPublishedSeq)?.createdAtMs : undefined;
       return {
-        pending: row?.pending ?? 0,
-        oldestPendingAgeMs: row?.oldest != null ? Math.max(0, now - row.oldest) : 0,
-        lastPublishedSeq: last?.value ?? 0,
+        pending,
+        oldestPendingAgeMs: oldest !== undefined ? Math.max(0, now - oldest) : 0,
+        lastPublishedSeq,
       };
     },
 
-    /** Sent rows are kept for a while for inspection; the ledger keeps every event for good. */
-    pruneSentBefore: (ms: number) =>
-      db
-        .delete(outbox)
-        .where(and(isNotNull(outbox.sentAtMs), lt(outbox.sentAtMs, ms)))
-        .run().changes,
+    /**
+     * Deletes up to `limit` acknowledged rows older than `beforeMs` (the ledger keeps every event, and
+     * serves resends); returns how many went.
+     */
+    prunePublished: (beforeMs: number, limit: number) => prune.run(published(), beforeMs, limit).changes,
   };
 }
 export type OutboxRepository = ReturnType<typeof createOutboxRepository>;

@@ -1,0 +1,2 @@
+DROP INDEX `outbox_unsent`;--> statement-breakpoint
+ALTER TABLE `outbox` DROP COLUMN `sent_at_ms`;
