@@ -40,7 +40,10 @@ export class ServiceProcess {
   }
 
   private async launch(): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', this.entry], {
+    // e.g. SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a bench's services
+    // (--cpu-prof is not allowed in NODE_OPTIONS).
+    const extra = process.env.SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const child = spawn(process.execPath, [...extra, '--import', 'tsx', this.entry], {
       cwd: ROOT,
       env: { ...process.env, HOST: '127.0.0.1', ...this.env, PORT: String(this.port) },
       stdio: ['ignore', 'ignore', 'pipe'],

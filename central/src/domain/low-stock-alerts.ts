@@ -55,7 +55,7 @@ export function touchedStock(applied: readonly StockEvent[]): TouchedStock[] {
  */
 export async function evaluateLowStock(db: Database, touched: readonly TouchedStock[]): Promise<AlertMessage[]> {
   if (touched.length === 0) return [];
-  // The rule lives in migration 0003 (stocksync_low_stock), shared with the one-statement fast path.
+  // The rule lives in SQL (stocksync_low_stock, migrations 0003 and 0004), shared with the one-statement fast path.
   const result = await db.execute(sql`select * from stocksync_low_stock(${JSON.stringify(touched)}::json)`);
   return rowsOf<AlertRowRaw>(result).map(alertMessage);
 }
