@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import { type Database, rowsOf } from './database';
-import { reservationAttempts } from './schema';
 
 export type AttemptKey = { reservationId: string; storeId: string; sku: string };
 export type DueAttempt = AttemptKey & { tries: number };
@@ -11,13 +10,12 @@ export function createReservationAttemptsRepository(db: Database) {
     /** Before the request leaves: one row per (reservation, store); a retry re-opens a settled one. */
     async record(attempts: readonly AttemptKey[]): Promise<void> {
       if (attempts.length === 0) return;
-      await db
-        .insert(reservationAttempts)
-        .values(attempts.map((a) => ({ ...a })))
-        .onConflictDoUpdate({
-          target: [reservationAttempts.reservationId, reservationAttempts.storeId],
-          set: { settledAt: null, nextTryAt: sql`now()` },
-        });
+      // One JSON parameter rather than the query builder's many-row insert (see insertHeldMany).
+      await db.execute(sql`
+        insert into reservation_attempts (reservation_id, store_id, sku)
+        select "reservationId", "storeId", sku
+        from json_to_recordset(${JSON.stringify(attempts)}::json) as a("reservationId" uuid, "storeId" text, sku text)
+        on conflict (reservation_id, store_id) do update set settled_at = null, next_try_at = now()`);
     },
 
     /** Which of these ids have an unsettled attempt at this store: a retried request that may already hold. */
