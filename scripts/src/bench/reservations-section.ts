@@ -44,6 +44,9 @@ export const reservationsSection: BenchSection = {
       ] as const) {
         ctx.progress(`holds on ${label}: capacity`);
         const capacity = await runAutocannon({ ...common, bodies: holdBodies(skus) });
+        const halfRate = Math.max(1, Math.round(capacity.reqPerSec / 2));
+        ctx.progress(`holds on ${label}: latency at half capacity, ${halfRate}/s`);
+        const half = await runAutocannon({ ...common, bodies: holdBodies(skus), openLoopRate: halfRate });
         ctx.progress(`holds on ${label}: latency at 1,000/s`);
         const paced = await runAutocannon({ ...common, bodies: holdBodies(skus), openLoopRate: 1_000 });
         rows.push(
@@ -73,6 +76,17 @@ export const reservationsSection: BenchSection = {
             ...(lock ? { rawLimit: lock.p50Ms, rawLimitLabel: 'Redis lock+unlock p50' } : {}),
           },
           { figure: `${label}: p99 at full load (queueing of 32 connections)`, value: capacity.p99Ms, unit: 'ms' },
+          {
+            figure: `${label}: p50 at half the capacity, ${halfRate}/s open loop (non-2xx ${half.non2xx})`,
+            value: half.p50Ms,
+            unit: 'ms',
+          },
+          {
+            figure: `${label}: p99 at half the capacity, ${halfRate}/s`,
+            value: half.p99Ms,
+            unit: 'ms',
+            ...(lock ? { rawLimit: lock.p99Ms, rawLimitLabel: 'Redis lock+unlock p99' } : {}),
+          },
         );
       }
       return rows;
