@@ -49,29 +49,40 @@ describe.each<Driver>(['postgres', 'pglite'])('reservation records on %s', (driv
     expect(await repo.find(second.id)).toMatchObject({ ...second, status: 'held' });
   });
 
-  it('records attempts once per (reservation, store), and a retry re-opens a settled one', async () => {
+  it('admits holds in request order while the projection covers them, writing only their attempts', async () => {
     const attempts = createReservationAttemptsRepository(app.db);
-    const keys = [held(), held()].map((h) => ({ reservationId: h.id, storeId: 's1', sku: h.sku }));
-    await attempts.record(keys);
-    expect(
-      await attempts.unsettled(
-        's1',
-        keys.map((k) => k.reservationId),
-      ),
-    ).toEqual(new Set(keys.map((k) => k.reservationId)));
-    await attempts.settle([keys[0]!]);
-    expect(
-      await attempts.unsettled(
-        's1',
-        keys.map((k) => k.reservationId),
-      ),
-    ).toEqual(new Set([keys[1]!.reservationId]));
-    await attempts.record([keys[0]!]);
-    expect((await attempts.unsettled('s1', [keys[0]!.reservationId])).size).toBe(1);
+    const sku = `SKU-${randomBytes(3).toString('hex')}`;
+    const unknownSku = `${sku}-never-seen`;
+    await app.db.execute(
+      sql`insert into stock (store_id, sku, on_hand, reserved, version, updated_at) values ('s1', ${sku}, 10, 3, 4, now())`,
+    );
+    const hold = (forSku: string, qty: number, retried = false) => ({
+      reservationId: newId(),
+      storeId: 's1',
+      sku: forSku,
+      qty,
+      retried,
+    });
+    // Available 7: 5 fits (2 left), 4 does not and takes nothing, 2 fits (0 left), a retried 9 goes through
+    // as it is; a SKU central never saw has nothing. Keys interleave: each is counted on its own.
+    const holds = [hold(sku, 5), hold(unknownSku, 1), hold(sku, 4), hold(sku, 2), hold(sku, 9, true)];
+    expect(await attempts.admit(holds)).toEqual([
+      { admitted: true, available: 2 },
+      { admitted: false, available: 0 },
+      { admitted: false, available: 2 },
+      { admitted: true, available: 0 },
+      { admitted: true, available: 0 },
+    ]);
+    const ids = holds.map((h) => h.reservationId);
+    expect(await attempts.unsettled('s1', ids)).toEqual(new Set([ids[0], ids[3], ids[4]]));
+
+    // A retry of a settled attempt re-opens the same row.
+    await attempts.settle([{ reservationId: ids[0]!, storeId: 's1' }]);
+    expect((await attempts.unsettled('s1', [ids[0]!])).size).toBe(0);
+    expect(await attempts.admit([{ ...holds[0]!, retried: true }])).toEqual([{ admitted: true, available: 7 }]);
+    expect((await attempts.unsettled('s1', [ids[0]!])).size).toBe(1);
     const [count] = rowsOf<{ n: number }>(
-      await app.db.execute(
-        sql`select count(*)::int as n from reservation_attempts where reservation_id = ${keys[0]!.reservationId}`,
-      ),
+      await app.db.execute(sql`select count(*)::int as n from reservation_attempts where reservation_id = ${ids[0]!}`),
     );
     expect(count?.n).toBe(1);
   });

@@ -3,19 +3,30 @@ import { type Database, rowsOf } from './database';
 
 export type AttemptKey = { reservationId: string; storeId: string; sku: string };
 export type DueAttempt = AttemptKey & { tries: number };
+/** A hold to admit: `retried` = a retried Idempotency-Key whose attempt is still open (admitted as it is). */
+export type AdmitCandidate = AttemptKey & { qty: number; retried: boolean };
+/** `available`: what the projection had left for the key after this hold was decided. */
+export type Admission = { admitted: boolean; available: number };
 
 /** The write-ahead record of holds asked of stores (see `reservation_attempts` in hq-schema.ts). */
 export function createReservationAttemptsRepository(db: Database) {
   return {
-    /** Before the request leaves: one row per (reservation, store); a retry re-opens a settled one. */
-    async record(attempts: readonly AttemptKey[]): Promise<void> {
-      if (attempts.length === 0) return;
-      // One JSON parameter rather than the query builder's many-row insert (see insertHeldMany).
-      await db.execute(sql`
-        insert into reservation_attempts (reservation_id, store_id, sku)
-        select "reservationId", "storeId", sku
-        from json_to_recordset(${JSON.stringify(attempts)}::json) as a("reservationId" uuid, "storeId" text, sku text)
-        on conflict (reservation_id, store_id) do update set settled_at = null, next_try_at = now()`);
+    /**
+     * Decides which holds the projection covers and records their attempts, in one round trip
+     * (stocksync_admit_holds, migration 0005); answers in input order. Callers hold each key's lock.
+     */
+    async admit(candidates: readonly AdmitCandidate[]): Promise<Admission[]> {
+      if (candidates.length === 0) return [];
+      const input = JSON.stringify(candidates.map((c, ord) => ({ ...c, ord })));
+      const rows = rowsOf<{ ord: number; admitted: boolean; available: number }>(
+        await db.execute(sql`select ord, admitted, available from stocksync_admit_holds(${input}::json)`),
+      );
+      const byOrd = new Map(rows.map((r) => [Number(r.ord), r]));
+      return candidates.map((_, ord) => {
+        const row = byOrd.get(ord);
+        if (!row) throw new Error(`no admission decision for hold ${ord}`);
+        return { admitted: row.admitted === true, available: Number(row.available) };
+      });
     },
 
     /** Which of these ids have an unsettled attempt at this store: a retried request that may already hold. */

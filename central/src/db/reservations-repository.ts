@@ -74,20 +74,6 @@ export function createReservationsRepository(db: Database) {
         .where(and(eq(stock.sku, sku), sql`${available} >= ${qty}`))
         .orderBy(desc(available), stock.storeId);
     },
-
-    /** Projected available of several (store, sku) in one query, in input order; null = never seen. */
-    async projectedAvailableMany(keys: ReadonlyArray<{ storeId: string; sku: string }>): Promise<Array<number | null>> {
-      if (keys.length === 0) return [];
-      const rows = rowsOf<{ storeId: string; sku: string; available: number }>(
-        await db.execute(sql`
-          select s.store_id as "storeId", s.sku, (s.on_hand - s.reserved)::int as available
-          from ${stock} s
-          join json_to_recordset(${JSON.stringify(keys)}::json) as k("storeId" text, sku text)
-            on s.store_id = k."storeId" and s.sku = k.sku`),
-      );
-      const found = new Map(rows.map((r) => [`${r.storeId}\u0000${r.sku}`, Number(r.available)]));
-      return keys.map((k) => found.get(`${k.storeId}\u0000${k.sku}`) ?? null);
-    },
   };
 }
 export type ReservationsRepository = ReturnType<typeof createReservationsRepository>;

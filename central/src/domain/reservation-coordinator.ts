@@ -1,6 +1,6 @@
 import { DomainError, ErrorCode, MAX_HOLDS_PER_REQUEST, newId, type ReserveHold } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import type { AttemptKey, ReservationAttemptsRepository } from '../db/reservation-attempts-repository';
+import type { AdmitCandidate, AttemptKey, ReservationAttemptsRepository } from '../db/reservation-attempts-repository';
 import type { NewHeldRow, ReservationRow, ReservationsRepository } from '../db/reservations-repository';
 import { TurnBatcher } from '../infra/turn-batcher';
 import { KeyedBatcher, type Settled } from '../redis/keyed-batcher';
@@ -66,14 +66,8 @@ export function createReservationCoordinator(deps: {
 }) {
   const { repo, attempts, locks, stores, log } = deps;
   // Batches of different SKUs that reach the same step in one turn share one query.
-  const projections = new TurnBatcher((_: string, keys: Array<{ storeId: string; sku: string }>) =>
-    repo.projectedAvailableMany(keys),
-  );
+  const admissions = new TurnBatcher((_: string, candidates: AdmitCandidate[]) => attempts.admit(candidates));
   const inserts = new TurnBatcher((_: string, rows: NewHeldRow[]) => repo.insertHeldMany(rows));
-  const recordAttempts = new TurnBatcher(async (_: string, keys: AttemptKey[]) => {
-    await attempts.record(keys);
-    return keys;
-  });
   /** Best effort: what is not settled here, the sweeper settles after asking the store. */
   const settleAttempts = (keys: AttemptKey[]) =>
     void attempts.settle(keys).catch((error: unknown) => log.warn({ err: error }, 'attempts left to the sweeper'));
@@ -116,30 +110,34 @@ export function createReservationCoordinator(deps: {
     // whatever the projection (which may already count that very hold): the store answers by id.
     const keyed = live.flatMap((i) => pending[i]!.req.id ?? []);
     const retried = await attempts.unsettled(storeId, keyed);
-    // The projection does not show this batch's holds yet: count them off as they are admitted.
-    let available = (await projections.run('', [{ storeId, sku }]))[0] ?? 0;
+    const ids = live.map((i) => pending[i]!.req.id ?? newId());
+    // One round trip: the projection (which does not show this batch's holds yet) is counted off in
+    // request order, and each admitted hold's attempt is written before the request leaves, so
+    // whatever happens next the sweeper can undo an orphan hold.
+    const verdicts = await admissions.run(
+      '',
+      live.map((i, n) => ({
+        reservationId: ids[n]!,
+        storeId,
+        sku,
+        qty: pending[i]!.req.qty,
+        retried: retried.has(ids[n]!),
+      })),
+    );
     const asked: Array<{ index: number; hold: ReserveHold }> = [];
-    for (const i of live) {
+    live.forEach((i, n) => {
       const { req } = pending[i]!;
-      const reservationId = req.id ?? newId();
-      if (!retried.has(reservationId)) {
-        if (available < req.qty) {
-          refuse(i, insufficient(sku, req.qty, available, storeId));
-          continue;
-        }
-        available -= req.qty;
+      const verdict = verdicts[n]!;
+      if (!verdict.admitted) {
+        refuse(i, insufficient(sku, req.qty, verdict.available, storeId));
+        return;
       }
       asked.push({
         index: i,
-        hold: { reservationId, sku, qty: req.qty, ttlSeconds: req.ttlSeconds, orderRef: req.orderRef },
+        hold: { reservationId: ids[n]!, sku, qty: req.qty, ttlSeconds: req.ttlSeconds, orderRef: req.orderRef },
       });
-    }
+    });
     if (asked.length === 0) return;
-    // Written before the request leaves: whatever happens next, the sweeper can undo an orphan hold.
-    await recordAttempts.run(
-      '',
-      asked.map((a) => ({ reservationId: a.hold.reservationId, storeId, sku })),
-    );
     const answers = await stores.sendHolds(
       storeId,
       asked.map((a) => a.hold),
