@@ -39,6 +39,24 @@ describe('group commit', () => {
     expectStoreInvariants(app.sqlite);
   });
 
+  it('a batch that writes nothing needs no fsync, yet never answers ahead of an fsync in flight', async () => {
+    const { app } = store;
+    const before = app.writes.fsyncs;
+    await app.writes.submit(() => app.repos.stock.find(sku));
+    expect(app.writes.fsyncs).toBe(before);
+    await app.writes.submit(() => app.inventory.sell([{ sku, qty: 1 }]));
+    expect(app.writes.fsyncs).toBe(before + 1);
+    expect(await metric(app, 'store_wal_fsyncs_total')).toBe(before + 1);
+
+    // A read queued while a write's fsync is in flight may have read that write: it waits for it.
+    const answered: string[] = [];
+    const write = app.writes.submit(() => app.inventory.sell([{ sku, qty: 1 }])).then(() => answered.push('write'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const read = app.writes.submit(() => app.repos.stock.find(sku)).then(() => answered.push('read'));
+    await Promise.all([write, read]);
+    expect(answered).toEqual(['write', 'read']);
+  });
+
   it('exposes sales and outbox depth as Prometheus metrics', async () => {
     await store.request({ method: 'POST', url: '/sales', payload: { lines: [{ sku, qty: 1 }] } });
     const text = (await store.app.inject({ method: 'GET', url: '/metrics' })).body;

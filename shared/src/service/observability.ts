@@ -19,7 +19,7 @@ export const observabilityPlugin = fp<ObservabilityOptions>(
   async (app: FastifyInstance, opts) => {
     const registry = new Registry();
     registry.setDefaultLabels({ service: opts.service });
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
     app.decorate('metrics', registry);
 
     const duration = new Histogram({

@@ -43,6 +43,8 @@ export class WriteQueue<S = unknown> {
   private syncInFlight = false;
   private syncWaiters: Array<() => void> = [];
   private walFd: number | undefined;
+  private syncs = 0;
+  private readonly totalChanges;
   private readonly begin;
   private readonly commit;
   private readonly rollback;
@@ -55,6 +57,7 @@ export class WriteQueue<S = unknown> {
     private readonly state: Snapshotting<S>,
     private readonly opts: WriteQueueOptions,
   ) {
+    this.totalChanges = sqlite.prepare('SELECT total_changes()').pluck();
     this.begin = sqlite.prepare('BEGIN IMMEDIATE');
     this.commit = sqlite.prepare('COMMIT');
     this.rollback = sqlite.prepare('ROLLBACK');
@@ -97,6 +100,11 @@ export class WriteQueue<S = unknown> {
     return this.pending.length;
   }
 
+  /** WAL fsyncs issued so far (a batch that changed no row needs none). */
+  get fsyncs(): number {
+    return this.syncs;
+  }
+
   private flush(): void {
     this.scheduled = false;
     this.flushOnce();
@@ -111,6 +119,7 @@ export class WriteQueue<S = unknown> {
     if (batch.length === 0) return;
     const started = performance.now();
     const before = this.state.snapshot();
+    const changesBefore = this.totalChanges.get();
     const succeeded: Array<{ job: Job; value: unknown }> = [];
     const failed: Array<{ job: Job; error: unknown }> = [];
     try {
@@ -149,7 +158,10 @@ export class WriteQueue<S = unknown> {
         for (const { job } of succeeded) job.reject(error);
       },
     };
-    if (!this.opts.walFile) {
+    // A batch that changed no row (an idempotent replay, a sweep with nothing due) has nothing to make
+    // durable; it still waits behind an fsync in flight, since what it read may be in that one.
+    const nothingWritten = this.totalChanges.get() === changesBefore;
+    if (!this.opts.walFile || (nothingWritten && !this.syncInFlight && this.awaitingSync.length === 0)) {
       this.settle([committed]);
       return;
     }
@@ -166,6 +178,7 @@ export class WriteQueue<S = unknown> {
     if (this.syncInFlight || this.awaitingSync.length === 0) return;
     const group = this.awaitingSync.splice(0);
     this.syncInFlight = true;
+    this.syncs++;
     fsync(this.wal(), (error) => {
       this.syncInFlight = false;
       for (const waiter of this.syncWaiters.splice(0)) waiter();

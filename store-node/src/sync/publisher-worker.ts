@@ -15,6 +15,7 @@ import type { FromPublisher, PublisherWorkerData, ToPublisher } from './publishe
 
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
+const IDLE_POLL_MS = 5_000;
 
 const data = workerData as PublisherWorkerData;
 const port = parentPort!;
@@ -115,7 +116,8 @@ async function run() {
     try {
       const published = await publishBatch(nc);
       backoff = MIN_BACKOFF_MS;
-      if (published === 0) await pause(1_000);
+      // New rows always come with a 'durable' message, which wakes the pause: this is only a safety net.
+      if (published === 0) await pause(IDLE_POLL_MS);
     } catch (err) {
       streamReady = false;
       post({
