@@ -197,7 +197,8 @@ export function renderMarkdown(
     `- machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}`,
     `- node: ${machine.node}`,
     `- HTTP load: autocannon in a second process, ${load.connections} connections, pipelining ${load.pipelining},` +
-      ` ${load.durationSec} s after ${load.warmupSec} s warm-up`,
+      ` ${load.durationSec} s after ${load.warmupSec} s warm-up, for capacity; figures "at" a rate are open loop` +
+      " (scripts/src/bench/open-loop.ts: latency from each request's due time)",
     '',
     renderTable(outcomes),
     ...renderChartLinks(charts),
