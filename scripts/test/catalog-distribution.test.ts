@@ -36,8 +36,14 @@ describe('the catalog reaches every store, including one that was offline (real 
     stores.push(store);
     return store;
   };
-  const storeProducts = async (store: ServiceProcess) =>
-    (await at<{ items: StoreProduct[] }>(store, 'GET', '/products?limit=100')).body.items;
+  const storeProducts = async (store: ServiceProcess) => {
+    const res = await at<{ items?: StoreProduct[] }>(store, 'GET', '/products?limit=100');
+    // Say what answered instead (a CI run once got a body without items here).
+    if (!Array.isArray(res.body?.items)) {
+      throw new Error(`GET /products at ${store.name}: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    return res.body.items;
+  };
 
   beforeAll(async () => {
     await admin.connect();

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './nats-server';
 
@@ -10,6 +11,40 @@ export const CENTRAL_SERVER = `${ROOT}central/src/server.ts`;
  * A service (store node or central) as one real `node --import tsx` process: no wrapper, so
  * SIGKILL reaches the server itself. Restart keeps its port and environment.
  */
+class PortTakenError extends Error {}
+
+/** Whether process `pid` holds a socket listening on `port` (Linux /proc; elsewhere: assume it does). */
+function listensOn(pid: number, port: number): boolean {
+  let table: string;
+  try {
+    table = readFileSync('/proc/net/tcp', 'utf8') + readFileSync('/proc/net/tcp6', 'utf8');
+  } catch {
+    return true;
+  }
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set<string>();
+  for (const line of table.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    // local_address, state 0A = LISTEN, inode
+    if (f[1]?.endsWith(suffix) && f[3] === '0A' && f[9]) inodes.add(f[9]);
+  }
+  const fdLink = (fd: string) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'utf8' });
+    } catch {
+      return ''; // closed meanwhile
+    }
+  };
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      const target = /^socket:\[(\d+)\]$/.exec(fdLink(fd));
+      return target?.[1] !== undefined && inodes.has(target[1]);
+    });
+  } catch {
+    return true;
+  }
+}
+
 export class ServiceProcess {
   private child: ChildProcess | undefined;
   private stderrText = '';
@@ -21,10 +56,18 @@ export class ServiceProcess {
   ) {}
 
   static async start(name: string, entry: string, env: Record<string, string>): Promise<ServiceProcess> {
-    const port = env.PORT && env.PORT !== '0' ? Number(env.PORT) : await freePort();
-    const service = new ServiceProcess(name, entry, env, port);
-    await service.launch();
-    return service;
+    const fixed = env.PORT && env.PORT !== '0' ? Number(env.PORT) : undefined;
+    // A port from freePort() is free when asked, not when the child binds it: another test's server
+    // can take it in between, and then answers this one's /health. Try another port then.
+    for (let attempt = 1; ; attempt++) {
+      const service = new ServiceProcess(name, entry, env, fixed ?? (await freePort()));
+      try {
+        await service.launch();
+        return service;
+      } catch (error) {
+        if (fixed !== undefined || !(error instanceof PortTakenError) || attempt >= 3) throw error;
+      }
+    }
   }
 
   get url(): string {
@@ -54,12 +97,21 @@ export class ServiceProcess {
     });
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`${this.name} exited during start-up: ${this.stderrText}`);
+      if (child.exitCode !== null) {
+        const message = `${this.name} exited during start-up: ${this.stderrText}`;
+        throw this.stderrText.includes('EADDRINUSE') ? new PortTakenError(message) : new Error(message);
+      }
       const ok = await fetch(`${this.url}/health`).then(
         (r) => r.ok,
         () => false,
       );
-      if (ok) return;
+      if (ok) {
+        if (child.pid !== undefined && !listensOn(child.pid, this.port)) {
+          child.kill('SIGKILL');
+          throw new PortTakenError(`${this.name}: another process answers on port ${this.port}`);
+        }
+        return;
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
     child.kill('SIGKILL');
