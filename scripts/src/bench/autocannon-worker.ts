@@ -15,16 +15,22 @@ async function readStdin(): Promise<string> {
   return data;
 }
 
-function toAutocannonOptions(o: LoadOptions, durationSec: number): autocannon.Options {
+/** Headers and method both generators send: JSON content type and POST when there is a body. */
+function requestShape(o: LoadOptions): { headers: Record<string, string>; method: string } {
   const headers: Record<string, string> = { ...o.headers };
   const hasBody = o.body !== undefined || (o.bodies?.length ?? 0) > 0;
   if (hasBody && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
     headers['content-type'] = 'application/json';
   }
+  return { headers, method: o.method ?? (hasBody ? 'POST' : 'GET') };
+}
+
+function toAutocannonOptions(o: LoadOptions, durationSec: number): autocannon.Options {
+  const { headers, method } = requestShape(o);
   const base: autocannon.Options = {
     // autocannon spreads connections over several URLs ("More than one URL is allowed"); its types say string.
     url: o.url as string,
-    method: o.method ?? (hasBody ? 'POST' : 'GET'),
+    method: method as autocannon.Options['method'],
     headers,
     connections: o.connections,
     pipelining: o.pipelining ?? 1,
@@ -44,11 +50,18 @@ function toAutocannonOptions(o: LoadOptions, durationSec: number): autocannon.Op
   return base;
 }
 
-/** What the measured run records besides autocannon's own result. */
+/** What the measured run records besides the generator's own counts. */
 interface Recorder {
   samples: Samples;
   /** 2xx responses in each second of the run. */
   perSecond: number[];
+}
+
+/** One 2xx answer of the measured run, `startedAt` being the run's start. */
+function recordOk(recorder: Recorder, startedAt: number, latencyMs: number): void {
+  recorder.samples.push(latencyMs);
+  const second = Math.floor((performance.now() - startedAt) / 1000);
+  recorder.perSecond[second] = (recorder.perSecond[second] ?? 0) + 1;
 }
 
 function run(opts: autocannon.Options, recorder?: Recorder): Promise<autocannon.Result> {
@@ -63,10 +76,7 @@ function run(opts: autocannon.Options, recorder?: Recorder): Promise<autocannon.
     const started = performance.now();
     // autocannon's own histogram stores whole milliseconds; keep exact per-response times instead.
     instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
-      if (statusCode < 200 || statusCode >= 300) return;
-      recorder.samples.push(responseTimeMs);
-      const second = Math.floor((performance.now() - started) / 1000);
-      recorder.perSecond[second] = (recorder.perSecond[second] ?? 0) + 1;
+      if (statusCode >= 200 && statusCode < 300) recordOk(recorder, started, responseTimeMs);
     });
     stopTicker = startTicker(recorder);
   });
@@ -89,15 +99,12 @@ async function runOpen(o: LoadOptions, rate: number, durationSec: number, record
   const counts: Counts = { ok: 0, errors: 0, timeouts: 0, non2xx: 0, durationSec };
   const started = performance.now();
   const stopTicker = recorder ? startTicker(recorder) : () => undefined;
-  const headers: Record<string, string> = { ...o.headers };
-  if ((o.body !== undefined || o.bodies) && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
-    headers['content-type'] = 'application/json';
-  }
+  const { headers, method } = requestShape(o);
   const bodies = o.bodies ?? (o.body !== undefined ? [o.body] : []);
   await runOpenLoop(
     {
       urls: Array.isArray(o.url) ? o.url : [o.url],
-      method: o.method ?? (bodies.length > 0 ? 'POST' : 'GET'),
+      method,
       headers,
       bodies,
       rate,
@@ -111,10 +118,7 @@ async function runOpen(o: LoadOptions, rate: number, durationSec: number, record
           return;
         }
         counts.ok++;
-        if (!recorder) return;
-        recorder.samples.push(latencyMs);
-        const second = Math.floor((performance.now() - started) / 1000);
-        recorder.perSecond[second] = (recorder.perSecond[second] ?? 0) + 1;
+        if (recorder) recordOk(recorder, started, latencyMs);
       },
       onError() {
         counts.errors++;

@@ -62,10 +62,11 @@ const require = createRequire(import.meta.url);
 const WORKER_PATH = fileURLToPath(new URL('./autocannon-worker.ts', import.meta.url));
 
 /**
- * Runs autocannon in a child process, so the load generator has its own event loop (and core) instead of
- * competing with the server under test for the parent's. `onTick` gets the worker's once-a-second counts.
+ * Runs the load (autocannon, or the open-loop generator when `openLoopRate` is set) in a child process,
+ * so the load generator has its own event loop (and core) instead of competing with the server under
+ * test for the parent's. `onTick` gets the worker's once-a-second counts.
  */
-export function runAutocannon(options: LoadOptions, onTick?: (tick: LoadTick) => void): Promise<LoadResult> {
+export function runLoad(options: LoadOptions, onTick?: (tick: LoadTick) => void): Promise<LoadResult> {
   const tsxLoader = pathToFileURL(require.resolve('tsx')).href;
   const child = spawn(process.execPath, ['--import', tsxLoader, WORKER_PATH], {
     stdio: ['pipe', 'pipe', 'inherit'],

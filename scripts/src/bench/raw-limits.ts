@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { DEFAULT_LOAD, runAutocannon } from './load-generator';
+import { DEFAULT_LOAD, runLoad } from './load-generator';
 import { Redlock } from './redlock';
 import { nowMs, perSecond, runFor, runForAsync, Samples, summarize } from './stats';
 
@@ -88,10 +88,10 @@ export async function measureNoopFastify(options: NoopFastifyOptions = {}): Prom
       pipelining: options.pipelining ?? DEFAULT_LOAD.pipelining,
       warmupSec: options.warmupSec ?? DEFAULT_LOAD.warmupSec,
     };
-    const load = await runAutocannon(common);
+    const load = await runLoad(common);
     const openLoop: NoopFastifyResult['openLoop'] = [];
     for (const rate of options.openLoopRates ?? []) {
-      const r = await runAutocannon({ ...common, openLoopRate: rate });
+      const r = await runLoad({ ...common, openLoopRate: rate });
       if (r.non2xx > 0 || r.errors > 0) throw new Error(`no-op route answered ${r.non2xx} non-2xx, ${r.errors} errors`);
       openLoop.push({ rate, achieved: r.reqPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms });
     }

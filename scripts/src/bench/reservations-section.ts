@@ -1,6 +1,6 @@
 import { seedStore } from '../../../store-node/src/seed-store';
 import { BENCH_ADMIN_TOKEN, startChainFixture, waitUntil } from './chain-fixture';
-import { runAutocannon } from './load-generator';
+import { runLoad } from './load-generator';
 import type { BenchSection, Row } from './report';
 
 const SKUS = Array.from({ length: 100 }, (_, i) => `R-${i}`);
@@ -43,12 +43,12 @@ export const reservationsSection: BenchSection = {
         ['one hot SKU', [SKUS[0]!]],
       ] as const) {
         ctx.progress(`holds on ${label}: capacity`);
-        const capacity = await runAutocannon({ ...common, bodies: holdBodies(skus) });
+        const capacity = await runLoad({ ...common, bodies: holdBodies(skus) });
         const halfRate = Math.max(1, Math.round(capacity.reqPerSec / 2));
         ctx.progress(`holds on ${label}: latency at half capacity, ${halfRate}/s`);
-        const half = await runAutocannon({ ...common, bodies: holdBodies(skus), openLoopRate: halfRate });
+        const half = await runLoad({ ...common, bodies: holdBodies(skus), openLoopRate: halfRate });
         ctx.progress(`holds on ${label}: latency at 1,000/s`);
-        const paced = await runAutocannon({ ...common, bodies: holdBodies(skus), openLoopRate: 1_000 });
+        const paced = await runLoad({ ...common, bodies: holdBodies(skus), openLoopRate: 1_000 });
         rows.push(
           {
             figure: `${label}: reservations/s, as fast as answered (32 connections, non-2xx ${capacity.non2xx}, errors ${capacity.errors})`,

@@ -7,7 +7,7 @@ import {
   storeSeqs,
   waitUntil,
 } from './chain-fixture';
-import { type LoadTick, runAutocannon } from './load-generator';
+import { type LoadTick, runLoad } from './load-generator';
 import type { BenchChart, BenchContext, BenchSection, Row } from './report';
 import { commitToCentralChart, describeTick, posThroughputChart } from './section-charts';
 
@@ -77,7 +77,7 @@ export function scalingSection(stores: number): BenchSection {
         const connections = connectionsFor(stores, ctx.load.connections);
         const onTick = (tick: LoadTick) => ctx.progressDetail(describeTick(tick, ctx.load.durationSec, 'sales/s'));
         ctx.progress(`${RATE.toLocaleString('en-US')} sales/s over ${label}`);
-        const paced = await runAutocannon(
+        const paced = await runLoad(
           // As many connections as the max run: when a busy machine answers slowly, few would cap the rate.
           { ...load, connections, overallRate: RATE },
           onTick,
@@ -89,7 +89,7 @@ export function scalingSection(stores: number): BenchSection {
         const q = (p: number) => quantiles.find((x) => x.p === p)?.ms ?? Number.NaN;
 
         ctx.progress(`max throughput, ${connections} connections over ${label}`);
-        const max = await runAutocannon({ ...load, connections }, onTick);
+        const max = await runLoad({ ...load, connections }, onTick);
         ctx.progress('waiting for central to drain the backlog');
         const loadEnded = performance.now();
         const drained = await converge(120_000);

@@ -10,7 +10,7 @@ import { connect } from '@nats-io/transport-node';
 import { natsNames } from '@stocksync/shared';
 import { seedStore } from '../../../store-node/src/seed-store';
 import { onAbort } from './cleanup-registry';
-import { type LoadTick, runAutocannon } from './load-generator';
+import { type LoadTick, runLoad } from './load-generator';
 import type { BenchContext, BenchSection, Row } from './report';
 import { describeTick, posLatencyChart, posThroughputChart } from './section-charts';
 
@@ -67,7 +67,7 @@ async function measureWithoutSync(
     LOG_LEVEL: 'warn',
   });
   try {
-    return await runAutocannon(
+    return await runLoad(
       {
         url: `${url}/sales`,
         method: 'POST',
@@ -133,14 +133,14 @@ export const storeSalesSection: BenchSection = {
       };
       const onTick = (tick: LoadTick) => ctx.progressDetail(describeTick(tick, ctx.load.durationSec, 'sales/s'));
       ctx.progress(`max throughput, ${ctx.load.connections} connections`);
-      const max = await runAutocannon({ ...common, ...ctx.load }, onTick);
+      const max = await runLoad({ ...common, ...ctx.load }, onTick);
       // The target rate may be past what this machine can do at all; latency at half of the capacity
       // just measured says how the node behaves when it is not overloaded.
       const halfRate = Math.max(1, Math.round(max.reqPerSec / 2));
       ctx.progress(`latency at half that capacity, ${halfRate.toLocaleString('en-US')} sales/s (open loop)`);
-      const half = await runAutocannon({ ...common, ...ctx.load, openLoopRate: halfRate }, onTick);
+      const half = await runLoad({ ...common, ...ctx.load, openLoopRate: halfRate }, onTick);
       ctx.progress(`latency at a fixed ${FIXED_RATE.toLocaleString('en-US')} sales/s (open loop)`);
-      const fixed = await runAutocannon({ ...common, ...ctx.load, openLoopRate: FIXED_RATE }, onTick);
+      const fixed = await runLoad({ ...common, ...ctx.load, openLoopRate: FIXED_RATE }, onTick);
       // One process per SQLite file: stop the synced node before the POS-alone run on the same data.
       await stopStore(child);
       ctx.progress('max throughput of the POS alone (publisher off), for comparison');

@@ -7,7 +7,7 @@ import {
   storeSeqs,
   waitUntil,
 } from './chain-fixture';
-import { runAutocannon } from './load-generator';
+import { runLoad } from './load-generator';
 import type { BenchSection } from './report';
 import { commitToCentralChart } from './section-charts';
 
@@ -26,7 +26,7 @@ async function paced(
   onSecond: (second: number, okPerSec: number) => void,
 ): Promise<{ sent: number; failed: number }> {
   const bodies = SKUS.map((sku) => JSON.stringify({ lines: [{ sku, qty: 1 }] }));
-  const result = await runAutocannon(
+  const result = await runLoad(
     {
       url: urls.map((url) => `${url}/sales`),
       method: 'POST',
