@@ -7,10 +7,6 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const STORE_SERVER = `${ROOT}store-node/src/server.ts`;
 export const CENTRAL_SERVER = `${ROOT}central/src/server.ts`;
 
-/**
- * A service (store node or central) as one real `node --import tsx` process: no wrapper, so
- * SIGKILL reaches the server itself. Restart keeps its port and environment.
- */
 class PortTakenError extends Error {}
 
 /** Whether process `pid` holds a socket listening on `port` (Linux /proc; elsewhere: assume it does). */
@@ -45,6 +41,10 @@ function listensOn(pid: number, port: number): boolean {
   }
 }
 
+/**
+ * A service (store node or central) as one real `node --import tsx` process: no wrapper, so
+ * SIGKILL reaches the server itself. Restart keeps its port and environment.
+ */
 export class ServiceProcess {
   private child: ChildProcess | undefined;
   private stderrText = '';

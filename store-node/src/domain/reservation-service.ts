@@ -126,10 +126,10 @@ export function createReservationService(deps: {
       return close(record, 'reservation.released');
     },
 
-    /** Expires up to `limit` overdue holds; returns how many. */
     /** A plain read: is any hold past its TTL? (lets the sweep skip a transaction when none is) */
     anyDue: (): boolean => reservations.dueForExpiry(now(), 1).length > 0,
 
+    /** Expires up to `limit` overdue holds; returns how many. */
     expireDue(limit = 500): number {
       const due = reservations.dueForExpiry(now(), limit);
       for (const record of due) close(record, 'reservation.expired');

@@ -71,7 +71,6 @@ export class PipelinedPublisher {
       } catch (error) {
         // e.g. the connection closed while the batch was going out: whatever was acked still counts.
         batch.failure = error instanceof Error ? error : new Error(String(error));
-        batch.remaining = 0;
         batch.done();
       }
     });
