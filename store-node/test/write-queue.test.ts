@@ -57,6 +57,23 @@ describe('group commit', () => {
     expect(answered).toEqual(['write', 'read']);
   });
 
+  it('a write submitted along rides in the next batch, or commits on its own when none comes', async () => {
+    const { app } = store;
+    const flushes = () => metric(app, 'store_write_batch_size_count');
+    const before = await flushes();
+    const rider = app.writes.submitAlong(() => app.repos.outbox.markSentUpTo(1), 60_000);
+    await app.writes.submit(() => app.inventory.sell([{ sku, qty: 1 }]));
+    await rider;
+    expect(await flushes()).toBe(before + 1);
+    expect(app.repos.outbox.stats(Date.now()).lastPublishedSeq).toBe(1);
+
+    // Nothing else commits: the rider goes alone once its wait is over.
+    const alone = app.writes.submitAlong(() => app.repos.outbox.markSentUpTo(2), 20);
+    await alone;
+    expect(await flushes()).toBe(before + 2);
+    expect(app.repos.outbox.stats(Date.now()).lastPublishedSeq).toBe(2);
+  });
+
   it('exposes sales and outbox depth as Prometheus metrics', async () => {
     await store.request({ method: 'POST', url: '/sales', payload: { lines: [{ sku, qty: 1 }] } });
     const text = (await store.app.inject({ method: 'GET', url: '/metrics' })).body;

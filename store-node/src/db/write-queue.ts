@@ -37,6 +37,9 @@ export type WriteQueueOptions = {
  */
 export class WriteQueue<S = unknown> {
   private pending: Job[] = [];
+  /** Writes nobody waits on: they ride along with the next batch (see submitAlong). */
+  private riders: Job[] = [];
+  private riderTimer: NodeJS.Timeout | undefined;
   private scheduled = false;
   private readonly durableListeners: Array<(head: S) => void> = [];
   private awaitingSync: Array<Committed<S>> = [];
@@ -78,6 +81,18 @@ export class WriteQueue<S = unknown> {
   }
 
   /**
+   * Like submit, but the write joins the next batch that commits anyway and only commits on its own
+   * when none comes within `maxDelayMs`. For bookkeeping nobody waits on (the outbox publish cursor):
+   * at a trickle of sales it would otherwise cost a transaction and an fsync of its own for each one.
+   */
+  submitAlong<T>(run: () => T, maxDelayMs: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.riders.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      this.riderTimer ??= setTimeout(() => this.boardRiders(), maxDelayMs);
+    });
+  }
+
+  /**
    * Called with the state head (e.g. the ledger's last seq) up to which everything is durable; the
    * outbox publisher never publishes past it, so central never sees an event a power cut could undo.
    */
@@ -87,6 +102,7 @@ export class WriteQueue<S = unknown> {
 
   /** Runs and syncs whatever is queued (at shutdown, so nothing accepted is left behind). */
   async drain(): Promise<void> {
+    this.boardRiders();
     while (this.pending.length > 0) this.flushOnce();
     // An fsync on the thread pool still holds the descriptor: let it finish before closing it.
     while (this.syncInFlight) await new Promise<void>((resolve) => this.syncWaiters.push(resolve));
@@ -105,6 +121,18 @@ export class WriteQueue<S = unknown> {
     return this.syncs;
   }
 
+  /** Riders become ordinary queued jobs: their wait is over, or a batch is about to commit anyway. */
+  private boardRiders(): void {
+    clearTimeout(this.riderTimer);
+    this.riderTimer = undefined;
+    if (this.riders.length === 0) return;
+    this.pending.push(...this.riders.splice(0));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
   private flush(): void {
     this.scheduled = false;
     this.flushOnce();
@@ -117,6 +145,11 @@ export class WriteQueue<S = unknown> {
   private flushOnce(): void {
     const batch = this.pending.splice(0, this.opts.maxBatch);
     if (batch.length === 0) return;
+    if (this.riders.length > 0) {
+      clearTimeout(this.riderTimer);
+      this.riderTimer = undefined;
+      batch.push(...this.riders.splice(0));
+    }
     const started = performance.now();
     const before = this.state.snapshot();
     const changesBefore = this.totalChanges.get();

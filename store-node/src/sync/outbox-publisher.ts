@@ -3,8 +3,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ChainHead } from '../db/repositories/ledger-repository';
 import type { OutboxRepository } from '../db/repositories/outbox-repository';
 import type { WriteQueue } from '../db/write-queue';
-import type { FromPublisher, PublisherWorkerData, ToPublisher } from './publisher-protocol';
+import { type FromPublisher, PublisherCells, type PublisherWorkerData, type ToPublisher } from './publisher-protocol';
 
+/** How often the acknowledged seq is looked at, and how long its write may wait for a sale's commit. */
+const MARK_SENT_POLL_MS = 250;
+const MARK_SENT_DELAY_MS = 250;
 const WORKER = new URL('./publisher-worker-entry.mjs', import.meta.url);
 
 /**
@@ -17,12 +20,12 @@ const WORKER = new URL('./publisher-worker-entry.mjs', import.meta.url);
 export class OutboxPublisher {
   private worker: Worker | undefined;
   private stopping = false;
-  private durableSeq: number;
+  private readonly cells = new PublisherCells();
   online = false;
-  lastPublishedAt: string | null = null;
-  /** Highest acknowledged seq not yet written; one write-queue job carries whatever arrived meanwhile. */
-  private ackedUpTo = 0;
+  /** The publish cursor as last committed; the thread's acknowledged seq runs ahead of it. */
+  private markedUpTo: number;
   private markQueued = false;
+  private readonly markPoll: NodeJS.Timeout;
 
   constructor(
     private readonly deps: {
@@ -39,11 +42,16 @@ export class OutboxPublisher {
       batchMax?: number;
     },
   ) {
-    this.durableSeq = deps.durableSeq;
-    deps.writes.onDurable((head) => {
-      this.durableSeq = head.seq;
-      this.send({ type: 'durable', seq: head.seq });
-    });
+    this.markedUpTo = deps.outbox.stats(deps.now()).lastPublishedSeq;
+    this.cells.setAcked(this.markedUpTo, 0);
+    this.cells.setDurable(deps.durableSeq);
+    deps.writes.onDurable((head) => this.cells.setDurable(head.seq));
+    this.markPoll = setInterval(() => this.queueMarkSent(), MARK_SENT_POLL_MS).unref();
+  }
+
+  get lastPublishedAt(): string | null {
+    const at = this.cells.ackedAtMs;
+    return at > 0 ? new Date(at).toISOString() : null;
   }
 
   start(): void {
@@ -52,9 +60,8 @@ export class OutboxPublisher {
       storeId: this.deps.storeId,
       natsUrl: this.deps.natsUrl,
       natsPrefix: this.deps.natsPrefix,
-      durableSeq: this.durableSeq,
-      ackedSeq: this.deps.outbox.stats(this.deps.now()).lastPublishedSeq,
       batchMax: this.deps.batchMax ?? 1_000,
+      cells: this.cells.buffer,
     };
     const worker = new Worker(WORKER, { workerData: data });
     this.worker = worker;
@@ -71,13 +78,17 @@ export class OutboxPublisher {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.markPoll);
     const worker = this.worker;
-    if (!worker) return;
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    this.send({ type: 'stop' });
-    const timer = setTimeout(() => void worker.terminate(), 3_000);
-    await exited;
-    clearTimeout(timer);
+    if (worker) {
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      this.send({ type: 'stop' });
+      const timer = setTimeout(() => void worker.terminate(), 3_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    // The write queue drains its riders when the database closes, after this.
+    this.queueMarkSent();
   }
 
   private send(message: ToPublisher): void {
@@ -85,16 +96,21 @@ export class OutboxPublisher {
   }
 
   /**
-   * Joins the next group commit; a crash before it lands only republishes rows that JetStream (msgID)
-   * or central (event id) deduplicate.
+   * Rides along with the next group commit (within MARK_SENT_DELAY_MS); a crash before it lands only
+   * republishes rows that JetStream (msgID) or central (event id) deduplicate.
    */
   private queueMarkSent(): void {
-    if (this.markQueued) return;
+    if (this.markQueued || this.cells.acked <= this.markedUpTo) return;
     this.markQueued = true;
     this.deps.writes
-      .submit(() => {
+      .submitAlong(() => {
         this.markQueued = false;
-        this.deps.outbox.markSentUpTo(this.ackedUpTo);
+        const upTo = this.cells.acked;
+        this.deps.outbox.markSentUpTo(upTo);
+        return upTo;
+      }, MARK_SENT_DELAY_MS)
+      .then((upTo) => {
+        this.markedUpTo = Math.max(this.markedUpTo, upTo);
       })
       .catch((err: unknown) => {
         this.markQueued = false;
@@ -104,11 +120,6 @@ export class OutboxPublisher {
 
   private receive(message: FromPublisher): void {
     switch (message.type) {
-      case 'acked':
-        this.lastPublishedAt = new Date(message.at).toISOString();
-        this.ackedUpTo = Math.max(this.ackedUpTo, message.upTo);
-        this.queueMarkSent();
-        return;
       case 'status':
         this.online = message.online;
         return;

@@ -11,7 +11,7 @@ import { eventsStreamConfig, natsNames } from '@stocksync/shared';
 import Database from 'better-sqlite3';
 import { storeNatsOptions } from './nats-options';
 import { PipelinedPublisher } from './pipelined-publisher';
-import type { FromPublisher, PublisherWorkerData, ToPublisher } from './publisher-protocol';
+import { type FromPublisher, PublisherCells, type PublisherWorkerData, type ToPublisher } from './publisher-protocol';
 
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
@@ -29,8 +29,8 @@ const unsent = sqlite.prepare<[number, number, number], { seq: number; eventId: 
   'SELECT seq, event_id AS eventId, payload FROM outbox WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
 );
 
-let durableSeq = data.durableSeq;
-let ackedSeq = data.ackedSeq;
+const cells = new PublisherCells(data.cells);
+let ackedSeq = cells.acked;
 let stopped = false;
 let wake: (() => void) | undefined;
 let nc: NatsConnection | undefined;
@@ -40,12 +40,15 @@ let online = false;
 let streamReady = false;
 
 port.on('message', (message: ToPublisher) => {
-  if (message.type === 'durable') durableSeq = Math.max(durableSeq, message.seq);
   if (message.type === 'stop') stopped = true;
   wake?.();
 });
 
-function pause(ms: number): Promise<void> {
+/**
+ * Sleeps `ms`; wake() (stop, reconnect) ends it early, and so does a durable seq past `untilDurableAfter`
+ * when given. The timer also keeps the thread alive, which a pending Atomics wait does not.
+ */
+function pause(ms: number, untilDurableAfter?: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {
@@ -53,6 +56,7 @@ function pause(ms: number): Promise<void> {
       resolve();
     }
     wake = done;
+    if (untilDurableAfter !== undefined) void cells.durableAfter(untilDurableAfter, ms).then(done);
   });
 }
 
@@ -82,6 +86,8 @@ async function ensureStream(conn: NatsConnection) {
 }
 
 async function publishBatch(conn: NatsConnection): Promise<number> {
+  const durableSeq = cells.durable;
+  if (durableSeq <= ackedSeq) return 0;
   await ensureStream(conn);
   const rows = unsent.all(ackedSeq, durableSeq, data.batchMax);
   if (rows.length === 0) return 0;
@@ -89,7 +95,7 @@ async function publishBatch(conn: NatsConnection): Promise<number> {
   const { upTo, failure } = await publisher.publish(rows, 5_000);
   if (upTo > 0) {
     ackedSeq = upTo;
-    post({ type: 'acked', upTo, at: Date.now() });
+    cells.setAcked(upTo, Date.now());
   }
   if (failure) throw failure;
   return rows.length;
@@ -116,8 +122,8 @@ async function run() {
     try {
       const published = await publishBatch(nc);
       backoff = MIN_BACKOFF_MS;
-      // New rows always come with a 'durable' message, which wakes the pause: this is only a safety net.
-      if (published === 0) await pause(IDLE_POLL_MS);
+      // A new durable seq ends the wait; the poll is only a safety net.
+      if (published === 0) await pause(IDLE_POLL_MS, ackedSeq);
     } catch (err) {
       streamReady = false;
       post({
