@@ -31,6 +31,8 @@ const unsent = sqlite.prepare<[number, number, number], { seq: number; eventId: 
 
 const cells = new PublisherCells(data.cells);
 let ackedSeq = cells.acked;
+/** The durable seq the last look at the outbox went up to: waiting for work means waiting past it. */
+let lookedUpTo = 0;
 let stopped = false;
 let wake: (() => void) | undefined;
 let nc: NatsConnection | undefined;
@@ -45,10 +47,10 @@ port.on('message', (message: ToPublisher) => {
 });
 
 /**
- * Sleeps `ms`; wake() (stop, reconnect) ends it early, and so does a durable seq past `untilDurableAfter`
+ * Sleeps `ms`; wake() (stop, reconnect) ends it early, and so does a durable seq past `untilDurablePast`
  * when given. The timer also keeps the thread alive, which a pending Atomics wait does not.
  */
-function pause(ms: number, untilDurableAfter?: number): Promise<void> {
+function pause(ms: number, untilDurablePast?: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {
@@ -56,7 +58,7 @@ function pause(ms: number, untilDurableAfter?: number): Promise<void> {
       resolve();
     }
     wake = done;
-    if (untilDurableAfter !== undefined) void cells.durableAfter(untilDurableAfter, ms).then(done);
+    if (untilDurablePast !== undefined) void cells.durableAfter(untilDurablePast, ms).then(done);
   });
 }
 
@@ -87,6 +89,7 @@ async function ensureStream(conn: NatsConnection) {
 
 async function publishBatch(conn: NatsConnection): Promise<number> {
   const durableSeq = cells.durable;
+  lookedUpTo = durableSeq;
   if (durableSeq <= ackedSeq) return 0;
   await ensureStream(conn);
   const rows = unsent.all(ackedSeq, durableSeq, data.batchMax);
@@ -123,7 +126,7 @@ async function run() {
       const published = await publishBatch(nc);
       backoff = MIN_BACKOFF_MS;
       // A new durable seq ends the wait; the poll is only a safety net.
-      if (published === 0) await pause(IDLE_POLL_MS, ackedSeq);
+      if (published === 0) await pause(IDLE_POLL_MS, lookedUpTo);
     } catch (err) {
       streamReady = false;
       post({
