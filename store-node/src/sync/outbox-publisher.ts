@@ -44,6 +44,7 @@ export class OutboxPublisher {
   ) {
     this.markedUpTo = deps.outbox.stats(deps.now()).lastPublishedSeq;
     this.cells.setAcked(this.markedUpTo, 0);
+    deps.outbox.followAcknowledged(() => this.cells.acked);
     this.cells.setDurable(deps.durableSeq);
     deps.writes.onDurable((head) => this.cells.setDurable(head.seq));
     this.markPoll = setInterval(() => this.queueMarkSent(), MARK_SENT_POLL_MS).unref();

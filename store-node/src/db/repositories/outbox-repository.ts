@@ -23,6 +23,8 @@ export function createOutboxRepository(db: StoreDb) {
   );
 
   const published = () => lastPublished.get(LAST_PUBLISHED)?.value ?? 0;
+  /** JetStream's acknowledgements as they arrive; the cursor row catches up with the next commit. */
+  let acknowledged = () => 0;
 
   return {
     /** Everything up to `upTo` is acknowledged (never moves back); call inside a write transaction. */
@@ -30,8 +32,13 @@ export function createOutboxRepository(db: StoreDb) {
       advance.run(LAST_PUBLISHED, upTo);
     },
 
+    /** Lets stats count what JetStream acknowledged before the cursor row records it. */
+    followAcknowledged(source: () => number): void {
+      acknowledged = source;
+    },
+
     stats(now: number) {
-      const lastPublishedSeq = published();
+      const lastPublishedSeq = Math.max(published(), acknowledged());
       const pending = Math.max(0, (lastQueued.get()?.seq ?? 0) - lastPublishedSeq);
       const oldest = pending > 0 ? createdAt.get(lastPublishedSeq)?.createdAtMs : undefined;
       return {
