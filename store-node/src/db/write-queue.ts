@@ -32,8 +32,9 @@ export type WriteQueueOptions = {
  * awaits, so nothing can interleave with it.
  *
  * Durability is pipelined: a batch's successful writes are answered only after the WAL holding their
- * commit is fsynced, but the event loop does not wait for the disk: it runs the next batch's SQL
- * while the fsync of the previous ones is in flight on libuv's thread pool.
+ * commit is fsynced, but the event loop does not wait for the disk: while the fsync is in flight on
+ * libuv's thread pool it goes on parsing and validating requests, and their writes commit as one
+ * transaction the moment it returns.
  */
 export class WriteQueue<S = unknown> {
   private pending: Job[] = [];
@@ -135,6 +136,10 @@ export class WriteQueue<S = unknown> {
 
   private flush(): void {
     this.scheduled = false;
+    // While an fsync is in flight, whatever arrives waits for it and then goes in as one transaction:
+    // committing it turn by turn meanwhile would not answer it any sooner (its fsync cannot start
+    // before this one ends), yet every small transaction writes the same hot pages to the WAL again.
+    if (this.syncInFlight) return;
     this.flushOnce();
     if (this.pending.length > 0 && !this.scheduled) {
       this.scheduled = true;
@@ -221,6 +226,7 @@ export class WriteQueue<S = unknown> {
         return;
       }
       this.settle(group);
+      if (this.pending.length > 0) this.flush();
       this.syncWal();
     });
   }
