@@ -74,6 +74,11 @@ export class ServiceProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The child's process id while it runs (e.g. to read its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get stderr(): string {
     return this.stderrText;
   }

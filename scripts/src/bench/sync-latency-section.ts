@@ -7,6 +7,7 @@ import {
   storeSeqs,
   waitUntil,
 } from './chain-fixture';
+import { busyShare, machineCpuTicks, processCpuMs } from './cpu-usage';
 import { runLoad } from './load-generator';
 import type { BenchSection } from './report';
 import { commitToCentralChart } from './section-charts';
@@ -51,18 +52,29 @@ export const syncLatencySection: BenchSection = {
     try {
       ctx.progress(`seeding and starting ${STORES.length} store nodes`);
       const urls: string[] = [];
+      const storePids: Array<number | undefined> = [];
       for (const storeId of STORES) {
         const products = SKUS.map((sku) => ({ sku, name: sku, price: '1.00' }));
         await seedStore({ dataDir: chain.storeDir(storeId), storeId, products, openingStock: () => 1_000_000 });
-        urls.push((await chain.startStore(storeId)).url);
+        const store = await chain.startStore(storeId);
+        urls.push(store.url);
+        storePids.push(store.pid);
       }
+      // Where the CPU goes decides this figure on two cores: read it around the paced run.
+      const storesCpu = (): number => storePids.reduce<number>((sum, pid) => sum + processCpuMs(pid), 0);
       const opening = await storeSeqs(urls);
       await waitUntil(async () => (await chain.appliedSeq(STORES)) === opening, 60_000, 50);
       const duration = ctx.load.durationSec;
+      const cpuBefore = { stores: storesCpu(), central: processCpuMs(chain.central.pid), machine: machineCpuTicks() };
       ctx.progress(`${RATE} sales/s (1 event each) over ${STORES.length} stores`);
       const { sent, failed } = await paced(urls, RATE, duration, (second, okPerSec) =>
         ctx.progressDetail(`${second} s / ${duration} s, ${okPerSec.toLocaleString('en-US')} sales/s`),
       );
+      const cpu = {
+        stores: storesCpu() - cpuBefore.stores,
+        central: processCpuMs(chain.central.pid) - cpuBefore.central,
+        busy: busyShare(cpuBefore.machine, machineCpuTicks()),
+      };
       ctx.progress('waiting for central to converge');
       const expected = await storeSeqs(urls);
       const converged = await waitUntil(async () => (await chain.appliedSeq(STORES)) === expected, 60_000, 50);
@@ -96,6 +108,17 @@ export const syncLatencySection: BenchSection = {
           target: '≤ 25 ms',
         },
         { figure: 'commit → visible at central, p99.9', value: q(0.999), unit: 'ms' },
+        {
+          figure: `machine CPU busy during the run (${STORES.length} stores, central, NATS, PostgreSQL, driver)`,
+          value: cpu.busy * 100,
+          unit: '%',
+        },
+        {
+          figure: 'store CPU per sale (all store processes, all threads)',
+          value: (cpu.stores * 1000) / sent,
+          unit: 'µs',
+        },
+        { figure: 'central CPU per event', value: (cpu.central * 1000) / sent, unit: 'µs' },
         {
           figure: 'central apply transactions: mean duration',
           value: (counter('central_apply_flush_seconds_sum') / flushes) * 1000,
