@@ -20,6 +20,7 @@ export class PublisherCells {
   static readonly ACKED = 1;
   static readonly ACKED_AT_MS = 2;
   private readonly cells: BigInt64Array;
+  private waiting: { seen: number; done: Promise<unknown> } | undefined;
 
   constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(3 * 8)) {
     this.cells = new BigInt64Array(buffer);
@@ -48,10 +49,17 @@ export class PublisherCells {
     Atomics.store(this.cells, PublisherCells.ACKED, BigInt(seq));
   }
 
-  /** Resolves when `durable` moves past `seen`, or after `ms`. (It does not keep a thread alive.) */
-  async durableAfter(seen: number, ms: number): Promise<void> {
-    const wait = Atomics.waitAsync(this.cells, PublisherCells.DURABLE, BigInt(seen), ms);
-    if (wait.async) await wait.value;
+  /**
+   * Resolves once `durable` is no longer `seen`; it does not keep a thread alive. Untimed on purpose,
+   * and one wait per value: a timed Atomics.waitAsync leaves a delayed task behind that wakes the
+   * thread when it expires even after a notify ended the wait, i.e. a useless wake-up per event.
+   */
+  durableChangedFrom(seen: number): Promise<unknown> {
+    if (this.waiting?.seen === seen) return this.waiting.done;
+    const wait = Atomics.waitAsync(this.cells, PublisherCells.DURABLE, BigInt(seen));
+    const done = wait.async ? wait.value : Promise.resolve(wait.value);
+    this.waiting = { seen, done };
+    return done;
   }
 }
 

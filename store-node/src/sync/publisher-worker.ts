@@ -58,7 +58,7 @@ function pause(ms: number, untilDurablePast?: number): Promise<void> {
       resolve();
     }
     wake = done;
-    if (untilDurablePast !== undefined) void cells.durableAfter(untilDurablePast, ms).then(done);
+    if (untilDurablePast !== undefined) void cells.durableChangedFrom(untilDurablePast).then(done);
   });
 }
 
