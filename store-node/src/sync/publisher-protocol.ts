@@ -40,8 +40,11 @@ export class PublisherCells {
   }
 
   setDurable(seq: number): void {
-    Atomics.store(this.cells, PublisherCells.DURABLE, BigInt(seq));
-    Atomics.notify(this.cells, PublisherCells.DURABLE);
+    // A notify wakes waiters whatever the value: only a new seq is news.
+    const value = BigInt(seq);
+    if (Atomics.exchange(this.cells, PublisherCells.DURABLE, value) !== value) {
+      Atomics.notify(this.cells, PublisherCells.DURABLE);
+    }
   }
 
   setAcked(seq: number, atMs: number): void {
@@ -57,9 +60,16 @@ export class PublisherCells {
   durableChangedFrom(seen: number): Promise<unknown> {
     if (this.waiting?.seen === seen) return this.waiting.done;
     const wait = Atomics.waitAsync(this.cells, PublisherCells.DURABLE, BigInt(seen));
-    const done = wait.async ? wait.value : Promise.resolve(wait.value);
-    this.waiting = { seen, done };
-    return done;
+    if (!wait.async) return Promise.resolve(wait.value);
+    // Forgotten once it ends, so a caller never gets a finished wait for a value that is still current.
+    const waiting = {
+      seen,
+      done: wait.value.finally(() => {
+        if (this.waiting === waiting) this.waiting = undefined;
+      }),
+    };
+    this.waiting = waiting;
+    return waiting.done;
   }
 }
 
