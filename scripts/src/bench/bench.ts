@@ -42,7 +42,8 @@ function positiveList(name: string, fallback: number[]): number[] {
 const SECTIONS: BenchSection[] = [
   ...rawLimitSections,
   storeSalesSection,
-  syncLatencySection,
+  syncLatencySection(positiveNumber('BENCH_SYNC_STORES', 10), positiveNumber('BENCH_SYNC_RATE', 2_000), true),
+  syncLatencySection(1, 200, false),
   ...positiveList('BENCH_SCALE_STORES', [1, 10, 50]).map(scalingSection),
   centralApplySection,
   ...positiveList('BENCH_CATCHUP_EVENTS', [10_000, 100_000, 1_000_000]).map(catchUpSection),
