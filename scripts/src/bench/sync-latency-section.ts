@@ -48,8 +48,7 @@ async function paced(
  * its own, and here the ten share two cores with central, so that run shows the path without them.
  */
 export function syncLatencySection(storeCount: number, rate: number, target: boolean): BenchSection {
-  const STORES = Array.from({ length: storeCount }, (_, i) => `l${i + 1}`);
-  const RATE = rate;
+  const storeIds = Array.from({ length: storeCount }, (_, i) => `l${i + 1}`);
   const stores = `${storeCount} store${storeCount === 1 ? '' : 's'}`;
   const label = `${stores}, ${rate.toLocaleString('en-US')} events/s`;
   return {
@@ -57,10 +56,10 @@ export function syncLatencySection(storeCount: number, rate: number, target: boo
     async run(ctx) {
       const chain = await startChainFixture({ natsUrl: ctx.natsUrl, databaseUrl: ctx.databaseUrl });
       try {
-        ctx.progress(`seeding and starting ${STORES.length} store nodes`);
+        ctx.progress(`seeding and starting ${storeIds.length} store nodes`);
         const urls: string[] = [];
         const storePids: Array<number | undefined> = [];
-        for (const storeId of STORES) {
+        for (const storeId of storeIds) {
           const products = SKUS.map((sku) => ({ sku, name: sku, price: '1.00' }));
           await seedStore({ dataDir: chain.storeDir(storeId), storeId, products, openingStock: () => 1_000_000 });
           const store = await chain.startStore(storeId);
@@ -70,11 +69,11 @@ export function syncLatencySection(storeCount: number, rate: number, target: boo
         // Where the CPU goes decides this figure on two cores: read it around the paced run.
         const storesCpu = (): number => storePids.reduce<number>((sum, pid) => sum + processCpuMs(pid), 0);
         const opening = await storeSeqs(urls);
-        await waitUntil(async () => (await chain.appliedSeq(STORES)) === opening, 60_000, 50);
+        await waitUntil(async () => (await chain.appliedSeq(storeIds)) === opening, 60_000, 50);
         const duration = ctx.load.durationSec;
         const cpuBefore = { stores: storesCpu(), central: processCpuMs(chain.central.pid), machine: machineCpuTicks() };
-        ctx.progress(`${RATE} sales/s (1 event each) over ${stores}`);
-        const { sent, failed } = await paced(urls, RATE, duration, (second, okPerSec) =>
+        ctx.progress(`${rate} sales/s (1 event each) over ${stores}`);
+        const { sent, failed } = await paced(urls, rate, duration, (second, okPerSec) =>
           ctx.progressDetail(`${second} s / ${duration} s, ${okPerSec.toLocaleString('en-US')} sales/s`),
         );
         const cpu = {
@@ -84,17 +83,17 @@ export function syncLatencySection(storeCount: number, rate: number, target: boo
         };
         ctx.progress('waiting for central to converge');
         const expected = await storeSeqs(urls);
-        const converged = await waitUntil(async () => (await chain.appliedSeq(STORES)) === expected, 60_000, 50);
+        const converged = await waitUntil(async () => (await chain.appliedSeq(storeIds)) === expected, 60_000, 50);
         const metrics = await (await fetch(`${chain.central.url}/metrics`)).text();
         const quantiles = commitToCentralQuantiles(metrics);
-        ctx.chart(commitToCentralChart(`${stores}, ${RATE.toLocaleString('en-US')} sales/s total`, quantiles));
+        ctx.chart(commitToCentralChart(`${stores}, ${rate.toLocaleString('en-US')} sales/s total`, quantiles));
         const q = (p: number) => quantiles.find((x) => x.p === p * 100)?.ms ?? Number.NaN;
         const js = ctx.raw.jetstream;
         const counter = (name: string) => metricValue(metrics, name);
         const flushes = counter('central_apply_flush_seconds_count');
         return [
           {
-            figure: `events sent at ${RATE}/s over ${stores} (failed ${failed}, converged ${converged})`,
+            figure: `events sent at ${rate}/s over ${stores} (failed ${failed}, converged ${converged})`,
             value: sent,
             unit: 'events',
           },

@@ -73,11 +73,7 @@ export class WriteQueue<S = unknown> {
   submit<T>(run: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ run, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        // setImmediate runs after this loop turn's I/O callbacks: every request parsed now joins the batch.
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
   }
 
@@ -122,16 +118,26 @@ export class WriteQueue<S = unknown> {
     return this.syncs;
   }
 
-  /** Riders become ordinary queued jobs: their wait is over, or a batch is about to commit anyway. */
-  private boardRiders(): void {
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // setImmediate runs after this loop turn's I/O callbacks: every request parsed now joins the batch.
+    setImmediate(() => this.flush());
+  }
+
+  /** The riders waiting, now leaving with a batch: their timer is no longer needed. */
+  private takeRiders(): Job[] {
     clearTimeout(this.riderTimer);
     this.riderTimer = undefined;
-    if (this.riders.length === 0) return;
-    this.pending.push(...this.riders.splice(0));
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    return this.riders.splice(0);
+  }
+
+  /** Riders whose wait is over (or the queue is draining) become ordinary queued jobs. */
+  private boardRiders(): void {
+    const riders = this.takeRiders();
+    if (riders.length === 0) return;
+    this.pending.push(...riders);
+    this.schedule();
   }
 
   private flush(): void {
@@ -141,20 +147,13 @@ export class WriteQueue<S = unknown> {
     // before this one ends), yet every small transaction writes the same hot pages to the WAL again.
     if (this.syncInFlight) return;
     this.flushOnce();
-    if (this.pending.length > 0 && !this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    if (this.pending.length > 0) this.schedule();
   }
 
   private flushOnce(): void {
     const batch = this.pending.splice(0, this.opts.maxBatch);
     if (batch.length === 0) return;
-    if (this.riders.length > 0) {
-      clearTimeout(this.riderTimer);
-      this.riderTimer = undefined;
-      batch.push(...this.riders.splice(0));
-    }
+    if (this.riders.length > 0) batch.push(...this.takeRiders());
     const started = performance.now();
     const before = this.state.snapshot();
     const changesBefore = this.totalChanges.get();
