@@ -24,7 +24,9 @@ export function renderSync(state) {
             : 'not reconciled yet',
         },
         h('span', { class: `badge ${s.chainStatus === 'ok' ? 'ok' : 'bad'}` }, s.chainStatus),
-        s.reconcileResult && s.reconcileResult !== 'match' ? h('span', { class: 'badge bad' }, s.reconcileResult) : null,
+        s.reconcileResult && s.reconcileResult !== 'match'
+          ? h('span', { class: 'badge bad' }, s.reconcileResult)
+          : null,
       ),
     ),
   );
