@@ -52,6 +52,13 @@ const sqlite: BenchSection = {
       { figure: 'synchronous FULL, 1 per commit', value: r.fullTxPerSec, unit: 'tx/s' },
       { figure: 'synchronous FULL, 50 per commit', value: r.full50OpsPerSec, unit: 'ops/s' },
       { figure: 'synchronous NORMAL, 1 per commit', value: r.normalTxPerSec, unit: 'tx/s' },
+      {
+        figure: 'synchronous FULL, duration of one commit (write + WAL fsync), p50',
+        value: r.fullCommit.p50Ms,
+        unit: 'ms',
+      },
+      { figure: 'synchronous FULL, duration of one commit, p99', value: r.fullCommit.p99Ms, unit: 'ms' },
+      { figure: 'synchronous FULL, duration of one commit, p99.9', value: r.fullCommit.p999Ms, unit: 'ms' },
     ];
   },
 };

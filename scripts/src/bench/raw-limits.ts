@@ -18,7 +18,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { DEFAULT_LOAD, runLoad } from './load-generator';
 import { Redlock } from './redlock';
-import { nowMs, perSecond, runFor, runForAsync, Samples, summarize } from './stats';
+import { type LatencySummary, nowMs, perSecond, runFor, runForAsync, Samples, summarize } from './stats';
 
 /** Rejects with `message` unless `promise` settles within `ms`; the timer never outlives the race. */
 async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
@@ -113,6 +113,8 @@ export interface SqliteResult {
   full50OpsPerSec: number;
   /** One transaction per commit, synchronous=NORMAL (WAL fsyncs only at checkpoints). */
   normalTxPerSec: number;
+  /** Duration of one FULL commit (the WAL write and its fsync): the disk's floor under any durable answer. */
+  fullCommit: LatencySummary;
 }
 
 const SQLITE_SKUS = 1000;
@@ -157,8 +159,13 @@ function sqliteRate(dir: string, name: string, synchronous: 'FULL' | 'NORMAL', p
     const commit = db.transaction(() => {
       for (let k = 0; k < perCommit; k++) op(i++);
     });
-    const { count, elapsedMs } = runFor(ms, commit);
-    return perSecond(count * perCommit, elapsedMs);
+    const samples: number[] = [];
+    const { count, elapsedMs } = runFor(ms, () => {
+      const start = nowMs();
+      commit();
+      samples.push(nowMs() - start);
+    });
+    return { opsPerSec: perSecond(count * perCommit, elapsedMs), commit: summarize(samples) };
   } finally {
     db.close();
   }
@@ -168,10 +175,12 @@ function sqliteRate(dir: string, name: string, synchronous: 'FULL' | 'NORMAL', p
 export function measureSqliteFull(durationMs = 2000): SqliteResult {
   const dir = mkdtempSync(join(tmpdir(), 'stocksync-bench-'));
   try {
+    const full = sqliteRate(dir, 'full-1', 'FULL', 1, durationMs);
     return {
-      fullTxPerSec: sqliteRate(dir, 'full-1', 'FULL', 1, durationMs),
-      full50OpsPerSec: sqliteRate(dir, 'full-50', 'FULL', 50, durationMs),
-      normalTxPerSec: sqliteRate(dir, 'normal-1', 'NORMAL', 1, durationMs),
+      fullTxPerSec: full.opsPerSec,
+      full50OpsPerSec: sqliteRate(dir, 'full-50', 'FULL', 50, durationMs).opsPerSec,
+      normalTxPerSec: sqliteRate(dir, 'normal-1', 'NORMAL', 1, durationMs).opsPerSec,
+      fullCommit: full.commit,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
