@@ -74,6 +74,9 @@ describe('canonical form', () => {
       base!,
       { ...base!, ref: 'PO-"77"\\n\u00e9\u2028', reason: 'count \ud83d\udce6 <ok>' },
       { ...base!, delta: -1_000_000, onHand: 0, reserved: 2 ** 40 },
+      { ...base!, ref: undefined, reason: undefined },
+      // Not an envelope field: the general path sorts it in.
+      { ...base!, aField: 'x', zField: 3 },
     ];
     for (const event of variants) {
       const { hash: _hash, ...rest } = event;
