@@ -91,7 +91,9 @@ export class NatsLink {
     const invalid = new Promise<never>((_, reject) => {
       rejectInvalid = reject;
     });
-    this.running = this.run(rejectInvalid);
+    this.running = this.run(rejectInvalid).catch((error: unknown) =>
+      this.opts.log.error({ err: error }, 'nats connect loop ended; restart central to reconnect'),
+    );
     const waiting = new AbortController();
     try {
       await Promise.race([
@@ -168,8 +170,8 @@ export class NatsLink {
     this.up = true;
     this.opts.log.info({ server: nc.getServer() }, 'nats connected');
     void this.follow(nc);
-    for (const listener of this.connectListeners) listener(clients);
-    for (const listener of this.upListeners) listener();
+    for (const listener of this.connectListeners) this.call(() => listener(clients));
+    this.notifyUp();
     const ended = await nc.closed();
     if (this.current === clients) {
       this.current = undefined;
@@ -183,11 +185,24 @@ export class NatsLink {
       if (status.type === 'disconnect' || status.type === 'staleConnection') this.up = false;
       if (status.type === 'reconnect' && !this.closed) {
         this.up = true;
-        for (const listener of this.upListeners) listener();
+        this.notifyUp();
       }
       if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {
         this.opts.log.warn({ nats: status.type }, 'nats connection status');
       }
+    }
+  }
+
+  private notifyUp(): void {
+    for (const listener of this.upListeners) this.call(listener);
+  }
+
+  /** A failing listener must not end the connect loop (nothing awaits it but close). */
+  private call(listener: () => void): void {
+    try {
+      listener();
+    } catch (error) {
+      this.opts.log.error({ err: error }, 'nats listener failed');
     }
   }
 }
