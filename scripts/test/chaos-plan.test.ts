@@ -108,6 +108,7 @@ function consistentWorld() {
     stock: new Map([['s1/A', { onHand: 3, reserved: 0, version: 2 }]]),
     ledger: ledger.map((e) => ({ ...e, storeId: 's1' })),
     openChainBreaks: 0,
+    projectionDrift: [],
     reservations: new Map(),
     transfers: new Map(),
     shortfalls: new Map(),
@@ -145,5 +146,13 @@ describe('chaos audit: each invariant check fires on a planted violation', () =>
     const oversold = consistentWorld();
     oversold.store.ledger[1] = { ...oversold.store.ledger[1]!, onHand: -2 };
     expect(audit(oversold.journal, [oversold.store], oversold.central, []).violations.oversoldUnits).toBe(2);
+  });
+
+  it('anything reconciliation had to repair or found diverged during the run is a violation', () => {
+    const drifted = consistentWorld();
+    drifted.central.projectionDrift.push('s1/A: store 3, central 4 (reconcile:repair:store-v2:central-v2)');
+    const { violations, examples } = audit(drifted.journal, [drifted.store], drifted.central, []);
+    expect(violations.projectionDrift).toBe(1);
+    expect(examples).toContain('projectionDrift: s1/A: store 3, central 4 (reconcile:repair:store-v2:central-v2)');
   });
 });

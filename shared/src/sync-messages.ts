@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type Static, Type } from '@sinclair/typebox';
 import { SkuSchema } from './events';
 
@@ -10,14 +11,55 @@ export type ResendRequest = Static<typeof ResendRequestSchema>;
 export const ResendReplySchema = Type.Object({ republished: Type.Integer(), lastSeq: Type.Integer() });
 export type ResendReply = Static<typeof ResendReplySchema>;
 
-/** Central → store: the store's current per-SKU state for reconciliation (§6b). */
+/**
+ * Central → store: the store's state for reconciliation (§6b). Every reply carries the store's lastSeq
+ * and the checksum of ALL its SKU states at that seq, read in one synchronous pass; `limit` SKU states
+ * after `afterSku` ride along (0: the summary alone, which is what a periodic check asks first).
+ */
+export const StoreStateRequestSchema = Type.Object(
+  {
+    afterSku: Type.Optional(SkuSchema),
+    limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_000 })),
+  },
+  { additionalProperties: false },
+);
+export type StoreStateRequest = Static<typeof StoreStateRequestSchema>;
+
+export const SkuStateSchema = Type.Object({
+  sku: SkuSchema,
+  onHand: Type.Integer(),
+  reserved: Type.Integer(),
+  version: Type.Integer(),
+});
+export type SkuState = Static<typeof SkuStateSchema>;
+
 export const StoreStateReplySchema = Type.Object({
   lastSeq: Type.Integer(),
-  stock: Type.Array(
-    Type.Object({ sku: SkuSchema, onHand: Type.Integer(), reserved: Type.Integer(), version: Type.Integer() }),
-  ),
+  /** SKUs that count (see stateChecksum), and their checksum. */
+  skuCount: Type.Integer(),
+  checksum: Type.String(),
+  stock: Type.Array(SkuStateSchema),
+  /** Pass as afterSku for the next page; null after the last SKU. */
+  nextAfterSku: Type.Union([SkuSchema, Type.Null()]),
 });
 export type StoreStateReply = Static<typeof StoreStateReplySchema>;
+
+/** A SKU no event ever touched (version 0, nothing on hand or held): central has no row for it, by design. */
+export const isUntouched = (s: SkuState): boolean => s.version === 0 && s.onHand === 0 && s.reserved === 0;
+
+/**
+ * SHA-256 of every touched SKU's `sku onHand reserved version`, in SKU order (SKUs are ASCII, so
+ * JavaScript's, SQLite's and PostgreSQL's "C" orders agree). Store and central compute it the same way
+ * over their own rows; equal checksums at equal seqs mean equal projections.
+ */
+export function stateChecksum(states: Iterable<SkuState>): { checksum: string; skuCount: number } {
+  const touched = [...states]
+    .filter((s) => !isUntouched(s))
+    .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
+  const hash = createHash('sha256');
+  for (const s of touched) hash.update(`${s.sku} ${s.onHand} ${s.reserved} ${s.version}\n`);
+  return { checksum: hash.digest('hex'), skuCount: touched.length };
+}
 
 /** Store → central over core NATS every few seconds (and on reconnect). */
 export const HeartbeatSchema = Type.Object({

@@ -35,6 +35,8 @@ export const CentralConfigSchema = Type.Object({
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 600_000 }),
   /** Period of the catalog publisher's retry of changes not yet in the KV buckets (NATS down, crash). */
   CATALOG_PUBLISH_INTERVAL_MS: Type.Integer({ minimum: 50, maximum: 600_000, default: 3_000 }),
+  /** Period of the reconciliation sweep over online stores (DESIGN §6b); 0 = only on demand. */
+  RECONCILE_INTERVAL_MS: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 300_000 }),
 });
 export type CentralConfig = Static<typeof CentralConfigSchema>;
 

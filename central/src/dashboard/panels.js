@@ -15,7 +15,19 @@ export function renderSync(state) {
       h('td', { class: `num ${s.pending ? 'warn' : ''}` }, s.pending ?? '—'),
       h('td', { class: 'num' }, s.lagMs ?? '—'),
       h('td', {}, ago(s.lastContactAt)),
-      h('td', {}, h('span', { class: `badge ${s.chainStatus === 'ok' ? 'ok' : 'bad'}` }, s.chainStatus)),
+      // Reconciliation shows only when it found something; the tooltip says when it last compared.
+      h(
+        'td',
+        {
+          title: s.lastReconciledAt
+            ? `reconciled: ${s.reconcileResult}, ${ago(s.lastReconciledAt)}`
+            : 'not reconciled yet',
+        },
+        h('span', { class: `badge ${s.chainStatus === 'ok' ? 'ok' : 'bad'}` }, s.chainStatus),
+        s.reconcileResult && s.reconcileResult !== 'match'
+          ? h('span', { class: 'badge bad' }, s.reconcileResult)
+          : null,
+      ),
     ),
   );
   fill(

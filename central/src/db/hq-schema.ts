@@ -98,9 +98,18 @@ export const commandOutbox = pgTable(
   (t) => [index('command_outbox_unpublished_idx').on(t.createdAt).where(sql`${t.publishedAt} is null`)],
 );
 
-export const DISCREPANCY_KINDS = ['transfer_short', 'transfer_conflict', 'reservations_at_risk'] as const;
+export const DISCREPANCY_KINDS = [
+  'transfer_short',
+  'transfer_conflict',
+  'reservations_at_risk',
+  'projection_drift',
+] as const;
 
-/** Shortfalls HQ must look at: a transfer received short, a shipment that raced a cancel, uncovered holds. */
+/**
+ * Shortfalls HQ must look at: a transfer received short, a shipment that raced a cancel, uncovered holds,
+ * and central's projection found different from the store's by reconciliation (expected = the store's
+ * onHand, actual = central's before the repair).
+ */
 export const discrepancies = pgTable(
   'discrepancies',
   {

@@ -28,6 +28,13 @@ export const CHAIN_STATUSES = ['ok', 'broken'] as const;
 export type ChainStatus = (typeof CHAIN_STATUSES)[number];
 
 /** One row per store node: its apply cursor (last contiguous applied seq + hash) and sync health. */
+/**
+ * match: central's projection equalled the store's; repaired: it did not, and central took the store's
+ * state (a discrepancy records each SKU); diverged: central is ahead of the store for some SKU, which
+ * only HQ can settle (a restored store, a fork), so nothing was changed.
+ */
+export const RECONCILE_RESULTS = ['match', 'repaired', 'diverged'] as const;
+
 export const stores = pgTable(
   'stores',
   {
@@ -44,6 +51,9 @@ export const stores = pgTable(
     bufferedEvents: integer('buffered_events').notNull().default(0),
     chainStatus: text('chain_status', { enum: CHAIN_STATUSES }).notNull().default('ok'),
     createdAt: timestamp('created_at', tz).notNull().defaultNow(),
+    /** The last reconciliation that could compare (the store answered at central's own seq). */
+    lastReconciledAt: timestamp('last_reconciled_at', tz),
+    reconcileResult: text('reconcile_result', { enum: RECONCILE_RESULTS }),
   },
   (t) => [check('stores_chain_status_chk', sql`${t.chainStatus} in ('ok', 'broken')`)],
 );

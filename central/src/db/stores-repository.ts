@@ -1,9 +1,10 @@
 import type { Heartbeat } from '@stocksync/shared';
-import { asc, gt, inArray, type SQL, sql } from 'drizzle-orm';
+import { asc, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Database } from './database';
-import { type ChainStatus, chainBreaks, eventBuffer, stores } from './schema';
+import { type ChainStatus, chainBreaks, eventBuffer, type RECONCILE_RESULTS, stores } from './schema';
 
 export type StoreRow = typeof stores.$inferSelect;
+export type ReconcileResult = (typeof RECONCILE_RESULTS)[number];
 export type StoreCursor = Pick<StoreRow, 'storeId' | 'lastSeq' | 'lastHash' | 'chainStatus' | 'bufferedEvents'>;
 export type CursorAdvance = {
   storeId: string;
@@ -70,6 +71,10 @@ export function createStoresRepository(db: Database) {
         .where(inArray(stores.storeId, [...storeIds]))
         .orderBy(asc(stores.storeId))
         .for('update');
+    },
+
+    async recordReconciliation(storeId: string, result: ReconcileResult, at: Date): Promise<void> {
+      await db.update(stores).set({ lastReconciledAt: at, reconcileResult: result }).where(eq(stores.storeId, storeId));
     },
 
     async advance(updates: readonly CursorAdvance[]): Promise<void> {

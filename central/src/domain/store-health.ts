@@ -18,6 +18,9 @@ export type StoreHealth = {
   /** Events received ahead of a gap, waiting for the missing ones. */
   bufferedEvents: number;
   createdAt: string;
+  /** The last reconciliation that could compare, and what it found. */
+  lastReconciledAt: string | null;
+  reconcileResult: 'match' | 'repaired' | 'diverged' | null;
 };
 
 /** A store is online while its last heartbeat (or resend reply) is younger than `offlineAfterMs`. */
@@ -41,6 +44,8 @@ export function storeHealth(row: StoreWithBreaks, now: number, offlineAfterMs: n
     openBreaks: row.openBreaks,
     bufferedEvents: row.bufferedEvents,
     createdAt: row.createdAt.toISOString(),
+    lastReconciledAt: iso(row.lastReconciledAt),
+    reconcileResult: row.reconcileResult,
   };
 }
 

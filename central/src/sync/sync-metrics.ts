@@ -60,6 +60,18 @@ export function createSyncMetrics(registry: Registry) {
       registers,
     }),
     heartbeats: new Counter({ name: 'central_heartbeats_total', help: 'Store heartbeats received', registers }),
+    reconciliations: new Counter({
+      name: 'central_reconciliations_total',
+      help: 'Store reconciliations by result (match, repaired, diverged, in_flight, unreachable)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    reconcileSkus: new Counter({
+      name: 'central_reconcile_skus_total',
+      help: 'SKUs reconciliation repaired at central, or found diverged (central ahead of the store)',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
   };
 }
 export type SyncMetrics = ReturnType<typeof createSyncMetrics>;

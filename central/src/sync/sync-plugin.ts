@@ -4,6 +4,7 @@ import type { ApplyHook } from '../domain/apply-batch';
 import { ApplyConsumer } from './apply-consumer';
 import { GapRepair } from './gap-repair';
 import { subscribeHeartbeats } from './heartbeat-subscriber';
+import { Reconciler } from './reconciler';
 import { createSyncMetrics, type SyncMetrics } from './sync-metrics';
 
 /** Knobs tests shorten; production uses the defaults. */
@@ -18,6 +19,8 @@ export type SyncTuning = {
   gapSweepIntervalMs: number;
   gapGraceMs: number;
   resendTimeoutMs: number;
+  reconcileIntervalMs: number;
+  reconcileRetryDelayMs: number;
 };
 export type SyncPluginOptions = Partial<SyncTuning> & {
   /** false: serve the API only (no consumer, heartbeats or gap repair). */
@@ -26,7 +29,7 @@ export type SyncPluginOptions = Partial<SyncTuning> & {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    sync: { consumer: ApplyConsumer; gapRepair: GapRepair; metrics: SyncMetrics };
+    sync: { consumer: ApplyConsumer; gapRepair: GapRepair; reconciler: Reconciler; metrics: SyncMetrics };
     /** Push a hook here (before the app is ready) to react to applied events inside the apply transaction. */
     applyHooks: ApplyHook[];
   }
@@ -47,6 +50,8 @@ export const syncPlugin = fp<SyncPluginOptions>(
       gapSweepIntervalMs: 2_000,
       gapGraceMs: 250,
       resendTimeoutMs: 3_000,
+      reconcileIntervalMs: app.config.RECONCILE_INTERVAL_MS,
+      reconcileRetryDelayMs: 200,
       ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
     };
     const { db, nats } = app;
@@ -79,7 +84,20 @@ export const syncPlugin = fp<SyncPluginOptions>(
       nakDelayMs: tuning.nakDelayMs,
       onResend: () => gapRepair.notify(),
     });
-    app.decorate('sync', { consumer, gapRepair, metrics });
+    const reconciler = new Reconciler({
+      db,
+      nc: nats.nc,
+      names: nats.names,
+      log,
+      metrics,
+      intervalMs: tuning.reconcileIntervalMs,
+      requestTimeoutMs: tuning.resendTimeoutMs,
+      pageSize: 1_000,
+      attempts: 5,
+      retryDelayMs: tuning.reconcileRetryDelayMs,
+      offlineAfterMs: app.config.STORE_OFFLINE_AFTER_MS,
+    });
+    app.decorate('sync', { consumer, gapRepair, reconciler, metrics });
     app.decorate('applyHooks', hooks);
     if (enabled === false) return;
 
@@ -88,9 +106,11 @@ export const syncPlugin = fp<SyncPluginOptions>(
       heartbeats = subscribeHeartbeats({ nats, db, log, metrics });
       consumer.start();
       gapRepair.start();
+      reconciler.start();
     });
     app.addHook('onClose', async () => {
       gapRepair.stop();
+      reconciler.stop();
       heartbeats?.unsubscribe();
       await consumer.stop();
     });

@@ -10,6 +10,7 @@ export type Violations = Record<
   | 'mismatches'
   | 'ledgerErrors'
   | 'chainBreaks'
+  | 'projectionDrift'
   | 'regressions'
   | 'conservation'
   | 'unexplainedEvents'
@@ -37,6 +38,7 @@ export function audit(
     mismatches: 0,
     ledgerErrors: 0,
     chainBreaks: central.openChainBreaks,
+    projectionDrift: central.projectionDrift.length,
     regressions: regressions.length,
     conservation: 0,
     unexplainedEvents: 0,
@@ -50,6 +52,7 @@ export function audit(
     if (examples.length < 40) examples.push(`${kind}: ${message}`);
   };
   if (central.openChainBreaks > 0) examples.push(`chainBreaks: ${central.openChainBreaks} open at central`);
+  examples.push(...central.projectionDrift.slice(0, 3).map((d) => `projectionDrift: ${d}`));
 
   const centralByStore = new Map<string, CentralSnapshot['ledger']>();
   for (const event of central.ledger) {

@@ -93,6 +93,8 @@ export class ChaosCluster {
           STORE_OFFLINE_AFTER_MS: '5000',
           CATALOG_PUBLISH_INTERVAL_MS: '1000',
           APPLY_ACK_WAIT_MS: '5000',
+          // Reconciliation under every fault: anything it finds to repair is a violation (projectionDrift).
+          RECONCILE_INTERVAL_MS: '1000',
         }),
       );
     }

@@ -19,6 +19,7 @@ export function formatSummary(s: ChaosSummary): string {
     `  mismatches          ${s.violations.mismatches}`,
     `  ledger errors       ${s.violations.ledgerErrors}`,
     `  chain breaks        ${s.violations.chainBreaks}`,
+    `  reconciliation drift ${s.violations.projectionDrift} (last check matched at ${s.reconciledStores.matched} of ${s.reconciledStores.of} stores)`,
     `  version regressions ${s.violations.regressions}`,
     `  transfer balance    ${s.violations.conservation}`,
     `  unexplained events  ${s.violations.unexplainedEvents}`,

@@ -37,6 +37,8 @@ export type ChaosSummary = {
   duplicatesPublished: number;
   statuses: Record<string, number>;
   storeEvents: number;
+  /** Stores whose last reconciliation compared and matched: shows the drift count is not vacuous. */
+  reconciledStores: { matched: number; of: number };
   drained: boolean;
   violations: Violations;
   examples: string[];
@@ -123,6 +125,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       duplicatesPublished: journal.duplicatesPublished,
       statuses: Object.fromEntries([...journal.statuses].sort()),
       storeEvents: (await cluster.db.query<{ n: number }>('select count(*)::int as n from ledger')).rows[0]?.n ?? 0,
+      reconciledStores: (
+        await cluster.db.query<{ matched: number; of: number }>(
+          `select count(*) filter (where reconcile_result = 'match')::int as matched, count(*)::int as of from stores`,
+        )
+      ).rows[0] ?? { matched: 0, of: 0 },
       drained,
       violations: result.violations,
       examples: result.examples,

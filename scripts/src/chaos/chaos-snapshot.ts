@@ -36,6 +36,8 @@ export type CentralSnapshot = {
   stock: Map<string, StockState>;
   ledger: (LedgerEvent & { storeId: string })[];
   openChainBreaks: number;
+  /** What reconciliation found different from a store (it ran every second during the run): none may be. */
+  projectionDrift: string[];
   reservations: Map<string, Hold & { storeId: string }>;
   transfers: Map<string, TransferView>;
   shortfalls: Map<string, number>;
@@ -114,6 +116,9 @@ export async function readCentral(pool: pg.Pool): Promise<CentralSnapshot> {
               prev_hash as "prevHash" from ledger order by store_id, seq`,
     );
     const breaks = await q<{ n: number }>('select count(*)::int as n from chain_breaks where resolved_at is null');
+    const drift = await q<{ store_id: string; sku: string; expected: number; actual: number; ref: string }>(
+      `select store_id, sku, expected, actual, ref from discrepancies where kind = 'projection_drift' order by id`,
+    );
     const reservations = await q<Hold & { storeId: string }>(
       `select id, store_id as "storeId", sku, qty, status, 'central' as source, order_ref as "orderRef"
        from reservations`,
@@ -135,6 +140,7 @@ export async function readCentral(pool: pg.Pool): Promise<CentralSnapshot> {
       stock: new Map(stock.map(({ store_id, sku, ...state }) => [stockKey(store_id, sku), state])),
       ledger,
       openChainBreaks: breaks[0]?.n ?? 0,
+      projectionDrift: drift.map((d) => `${d.store_id}/${d.sku}: store ${d.expected}, central ${d.actual} (${d.ref})`),
       reservations: new Map(reservations.map((r) => [r.id, r])),
       transfers: new Map(transfers.map((t) => [t.id, t])),
       shortfalls: new Map(shortfalls.map((s) => [s.ref, s.short])),

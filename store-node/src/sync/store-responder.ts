@@ -5,15 +5,19 @@ import {
   type Heartbeat,
   type NatsNames,
   ResendRequestSchema,
+  type SkuState,
   type StoreStateReply,
+  type StoreStateRequest,
+  StoreStateRequestSchema,
+  stateChecksum,
 } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { StoreDb } from '../db/db-plugin';
 import type { LedgerRepository } from '../db/repositories/ledger-repository';
 import type { OutboxRepository } from '../db/repositories/outbox-repository';
-import { stock } from '../db/schema';
 
 const resendRequest = compileValidator(ResendRequestSchema);
+const stateRequest = compileValidator(StoreStateRequestSchema);
 const RESEND_CHUNK = 1_000;
 
 type Deps = {
@@ -80,15 +84,31 @@ export function startStoreResponder(nc: NatsConnection, deps: Deps) {
     },
   });
 
+  // One synchronous read: lastSeq, checksum and page all describe the same moment (no write interleaves).
+  const allStates = deps.db.$client.prepare<[], SkuState>(
+    'SELECT sku, on_hand AS onHand, reserved, version FROM stock ORDER BY sku',
+  );
   const stateSub = nc.subscribe(names.stateSubject(storeId), {
     callback: (err, msg) => {
       if (err) return;
+      let request: StoreStateRequest;
+      try {
+        request = stateRequest.parse(msg.data.length > 0 ? msg.json() : {});
+      } catch (error) {
+        msg.respond(JSON.stringify({ error: (error as Error).message }));
+        return;
+      }
+      const lastSeq = deps.ledger.lastSeq();
+      const states = allStates.all();
+      const { afterSku, limit = 0 } = request;
+      const from = afterSku === undefined ? 0 : states.findIndex((s) => s.sku > afterSku);
+      const page = from < 0 ? [] : states.slice(from, from + limit);
+      const more = from >= 0 && from + limit < states.length && limit > 0;
       const reply: StoreStateReply = {
-        lastSeq: deps.ledger.lastSeq(),
-        stock: deps.db
-          .select({ sku: stock.sku, onHand: stock.onHand, reserved: stock.reserved, version: stock.version })
-          .from(stock)
-          .all(),
+        lastSeq,
+        ...stateChecksum(states),
+        stock: page,
+        nextAfterSku: more ? (page.at(-1)?.sku ?? null) : null,
       };
       msg.respond(JSON.stringify(reply));
     },

@@ -17,4 +17,11 @@ export const StoreSchema = Type.Object({
   openBreaks: Type.Integer(),
   bufferedEvents: Type.Integer({ description: 'events received ahead of a seq gap, waiting for it to close' }),
   createdAt: DateTime,
+  lastReconciledAt: Nullable(DateTime),
+  reconcileResult: Nullable(
+    Type.Union([Type.Literal('match'), Type.Literal('repaired'), Type.Literal('diverged')], {
+      description:
+        'match; repaired: central took the store state (see discrepancies); diverged: central ahead of the store',
+    }),
+  ),
 });

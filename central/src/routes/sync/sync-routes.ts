@@ -31,6 +31,20 @@ const BreaksQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+const ReconcileSchema = Type.Object({
+  storeId: Type.String(),
+  result: Type.Union(
+    ['match', 'repaired', 'diverged', 'in_flight'].map((r) => Type.Literal(r)),
+    { description: 'in_flight: events were still on their way at every try; ask again' },
+  ),
+  lastSeq: Type.Optional(Type.Integer({ description: 'the seq both sides were compared at' })),
+  skus: Type.Optional(Type.Integer()),
+  repaired: Type.Optional(Type.Integer()),
+  diverged: Type.Optional(Type.Integer()),
+  storeSeq: Type.Optional(Type.Integer()),
+  centralSeq: Type.Optional(Type.Integer()),
+});
+
 const BreakSchema = Type.Object({
   id: Type.Integer(),
   storeId: Type.String(),
@@ -82,6 +96,27 @@ export const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const beforeId = cursor ? decodeCursor(cursor, ['number'] as const)[0] : undefined;
       const rows = await breaks.list({ ...filter, beforeId, limit: limit + 1 });
       return toPage(rows, limit, (r) => [r.id], breakView);
+    },
+  );
+
+  app.post(
+    '/sync/reconcile/:storeId',
+    {
+      schema: {
+        tags: ['sync'],
+        summary: "Reconcile one store now: compare its state with central's at the same seq, repair central (admin)",
+        params: Type.Object({ storeId: StoreIdParam }, { additionalProperties: false }),
+        response: { 200: ReconcileSchema, 404: ErrorSchema, 503: ErrorSchema, ...readErrors },
+      },
+    },
+    async (request) => {
+      const { storeId } = request.params;
+      if (!(await storesRepo.get(storeId))) throw new DomainError(ErrorCode.NOT_FOUND, `Store ${storeId} not found`);
+      const outcome = await app.sync.reconciler.reconcile(storeId);
+      if (outcome.result === 'unreachable') {
+        throw new DomainError(ErrorCode.STORE_UNAVAILABLE, `Store ${storeId} did not answer: ${outcome.error}`);
+      }
+      return outcome;
     },
   );
 

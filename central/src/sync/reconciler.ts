@@ -1,0 +1,260 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  compileValidator,
+  isUntouched,
+  type NatsNames,
+  type SkuState,
+  type StoreStateReply,
+  StoreStateReplySchema,
+  type StoreStateRequest,
+  stateChecksum,
+} from '@stocksync/shared';
+import { sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import { type Database, rowsOf } from '../db/database';
+import { createDiscrepanciesRepository } from '../db/discrepancies-repository';
+import { stock, stores } from '../db/schema';
+import { createStoresRepository } from '../db/stores-repository';
+import { type Finding, type FindingKind, judgeSku } from '../domain/reconciliation';
+import type { SyncMetrics } from './sync-metrics';
+
+export type ReconcileOutcome =
+  | {
+      storeId: string;
+      result: 'match' | 'repaired' | 'diverged';
+      lastSeq: number;
+      skus: number;
+      repaired: number;
+      diverged: number;
+    }
+  | { storeId: string; result: 'in_flight'; storeSeq: number; centralSeq: number }
+  | { storeId: string; result: 'unreachable'; error: string };
+
+export type ReconcilerOptions = {
+  db: Database;
+  nc: NatsConnection;
+  names: NatsNames;
+  log: FastifyBaseLogger;
+  metrics: SyncMetrics;
+  /** Period of the sweep over every online store; 0 turns the periodic check off (the route still works). */
+  intervalMs: number;
+  requestTimeoutMs: number;
+  /** SKU states per state request when the checksums differ. */
+  pageSize: number;
+  /** Tries per store while its seq and central's differ (events in flight), `retryDelayMs` apart. */
+  attempts: number;
+  retryDelayMs: number;
+  offlineAfterMs: number;
+};
+
+type CentralView = { lastSeq: number; rows: Map<string, SkuState> };
+
+const replyValidator = compileValidator(StoreStateReplySchema);
+
+/**
+ * Reconciliation (DESIGN §6b): compares each online store's (seq, checksum of every SKU state) with
+ * central's projection at the same seq and, where they differ, walks the store's states page by page
+ * and repairs central from the store, which owns its stock (§3). Each repaired or diverging SKU is
+ * recorded as a `projection_drift` discrepancy for HQ. Repairs are compare-and-set on the row central
+ * read, so a concurrent apply always wins and the next check looks again.
+ */
+export class Reconciler {
+  private timer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<ReconcileOutcome[]> | null = null;
+  private stopped = false;
+
+  constructor(private readonly opts: ReconcilerOptions) {}
+
+  start(): void {
+    if (this.opts.intervalMs <= 0 || this.timer) return;
+    this.timer = setInterval(() => void this.sweep(), this.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** One pass over every online store with a healthy chain (passes never overlap). */
+  sweep(): Promise<ReconcileOutcome[]> {
+    this.sweeping ??= this.runSweep().finally(() => {
+      this.sweeping = null;
+    });
+    return this.sweeping;
+  }
+
+  private async runSweep(): Promise<ReconcileOutcome[]> {
+    const outcomes: ReconcileOutcome[] = [];
+    try {
+      const since = new Date(Date.now() - this.opts.offlineAfterMs).toISOString();
+      const candidates = rowsOf<{ store_id: string }>(
+        await this.opts.db.execute(sql`
+          select store_id from ${stores}
+          where chain_status = 'ok' and buffered_events = 0 and last_contact_at >= ${since}::timestamptz
+          order by store_id`),
+      );
+      for (const { store_id } of candidates) {
+        if (this.stopped) break;
+        outcomes.push(await this.reconcile(store_id));
+      }
+    } catch (err) {
+      this.opts.log.warn({ err }, 'reconciliation sweep failed');
+    }
+    return outcomes;
+  }
+
+  /** Compares one store with central now; repairs what is provably stale at central. */
+  async reconcile(storeId: string): Promise<ReconcileOutcome> {
+    const outcome = await this.compare(storeId);
+    this.opts.metrics.reconciliations.inc({ result: outcome.result });
+    if (outcome.result !== 'in_flight' && outcome.result !== 'unreachable') {
+      await createStoresRepository(this.opts.db).recordReconciliation(storeId, outcome.result, new Date());
+    }
+    const level = outcome.result === 'match' || outcome.result === 'in_flight' ? 'debug' : 'warn';
+    this.opts.log[level]({ ...outcome }, 'reconciliation');
+    return outcome;
+  }
+
+  private async compare(storeId: string): Promise<ReconcileOutcome> {
+    let summary: StoreStateReply | undefined;
+    let central: CentralView | undefined;
+    for (let attempt = 0; attempt < this.opts.attempts; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, this.opts.retryDelayMs));
+      try {
+        summary = await this.ask(storeId, { limit: 0 });
+      } catch (err) {
+        return { storeId, result: 'unreachable', error: (err as Error).message };
+      }
+      central = await this.readCentral(storeId);
+      if (central.lastSeq === summary.lastSeq) break;
+    }
+    if (!summary || !central) throw new Error('reconciliation needs at least one attempt');
+    if (central.lastSeq !== summary.lastSeq) {
+      return { storeId, result: 'in_flight', storeSeq: summary.lastSeq, centralSeq: central.lastSeq };
+    }
+    const lastSeq = summary.lastSeq;
+    if (stateChecksum(central.rows.values()).checksum === summary.checksum) {
+      return { storeId, result: 'match', lastSeq, skus: summary.skuCount, repaired: 0, diverged: 0 };
+    }
+    let findings: Finding[];
+    try {
+      findings = await this.walk(storeId, central);
+    } catch (err) {
+      return { storeId, result: 'unreachable', error: (err as Error).message };
+    }
+    const repaired = await this.repair(storeId, findings);
+    const diverged = findings.filter((f) => f.kind === 'diverged').length;
+    if (repaired === 0 && diverged === 0) {
+      // Every difference was an event still on its way (the store moved on between the requests).
+      return { storeId, result: 'in_flight', storeSeq: lastSeq, centralSeq: central.lastSeq };
+    }
+    this.opts.metrics.reconcileSkus.inc({ kind: 'repaired' }, repaired);
+    this.opts.metrics.reconcileSkus.inc({ kind: 'diverged' }, diverged);
+    const result = diverged > 0 ? 'diverged' : 'repaired';
+    return { storeId, result, lastSeq, skus: summary.skuCount, repaired, diverged };
+  }
+
+  /** Every SKU the store has, page by page, judged against central's row as it is when the page arrives. */
+  private async walk(storeId: string, first: CentralView): Promise<Finding[]> {
+    const findings: Finding[] = [];
+    const seen = new Set<string>();
+    let afterSku: string | undefined;
+    for (;;) {
+      const page = await this.ask(storeId, { limit: this.opts.pageSize, ...(afterSku ? { afterSku } : {}) });
+      if (page.stock.length > 0) {
+        const now = await this.readCentral(
+          storeId,
+          page.stock.map((s) => s.sku),
+        );
+        for (const s of page.stock) {
+          seen.add(s.sku);
+          const finding = judgeSku(s, now.rows.get(s.sku), page.lastSeq, now.lastSeq);
+          if (finding) findings.push(finding);
+        }
+      }
+      if (page.nextAfterSku === null) break;
+      afterSku = page.nextAfterSku;
+    }
+    // SKUs central has and the store never heard of: as if the store's were untouched.
+    for (const [sku, row] of first.rows) {
+      if (seen.has(sku)) continue;
+      const finding = judgeSku({ sku, onHand: 0, reserved: 0, version: 0 }, row, first.lastSeq, first.lastSeq);
+      if (finding) findings.push(finding);
+    }
+    return findings;
+  }
+
+  /** Repairs (compare-and-set on the row central read) and records every finding; returns rows repaired. */
+  private async repair(storeId: string, findings: readonly Finding[]): Promise<number> {
+    if (findings.length === 0) return 0;
+    const discrepancies = createDiscrepanciesRepository(this.opts.db);
+    let repaired = 0;
+    for (const finding of findings) {
+      if (finding.kind === 'repair' && (await this.repairRow(storeId, finding))) repaired++;
+      if (finding.kind === 'repair' || finding.kind === 'diverged') {
+        const kind: FindingKind = finding.kind;
+        await discrepancies.record({
+          kind: 'projection_drift',
+          storeId,
+          sku: finding.store.sku,
+          expected: finding.store.onHand,
+          actual: finding.central?.onHand ?? 0,
+          // One record per distinct finding: a divergence seen on every sweep is recorded once.
+          ref: `reconcile:${kind}:store-v${finding.store.version}:central-v${finding.central?.version ?? 0}`,
+        });
+      }
+    }
+    return repaired;
+  }
+
+  private async repairRow(storeId: string, { store: s, central: c }: Finding): Promise<boolean> {
+    const result = c
+      ? await this.opts.db.execute(sql`
+          update ${stock} set on_hand = ${s.onHand}, reserved = ${s.reserved}, version = ${s.version}, updated_at = now()
+          where store_id = ${storeId} and sku = ${s.sku}
+            and version = ${c.version} and on_hand = ${c.onHand} and reserved = ${c.reserved}
+          returning 1`)
+      : await this.opts.db.execute(sql`
+          insert into ${stock} (store_id, sku, on_hand, reserved, version)
+          values (${storeId}, ${s.sku}, ${s.onHand}, ${s.reserved}, ${s.version})
+          on conflict (store_id, sku) do nothing
+          returning 1`);
+    return rowsOf(result).length > 0;
+  }
+
+  /** Central's cursor and projection rows of one store (all, or the given SKUs) in ONE statement: one snapshot. */
+  private async readCentral(storeId: string, skus?: readonly string[]): Promise<CentralView> {
+    const skuFilter = skus ? sql`and k.sku in ${skus}` : sql``;
+    const rows = rowsOf<{
+      last_seq: string | number;
+      sku: string | null;
+      on_hand: number;
+      reserved: number;
+      version: number;
+    }>(
+      await this.opts.db.execute(sql`
+        select s.last_seq, k.sku, k.on_hand, k.reserved, k.version
+        from ${stores} s left join ${stock} k on k.store_id = s.store_id ${skuFilter}
+        where s.store_id = ${storeId}`),
+    );
+    const view: CentralView = { lastSeq: rows.length > 0 ? Number(rows[0]?.last_seq) : 0, rows: new Map() };
+    for (const r of rows) {
+      if (r.sku === null) continue;
+      const state = { sku: r.sku, onHand: r.on_hand, reserved: r.reserved, version: r.version };
+      if (!isUntouched(state)) view.rows.set(r.sku, state);
+    }
+    return view;
+  }
+
+  private async ask(storeId: string, request: StoreStateRequest): Promise<StoreStateReply> {
+    const { nc, names } = this.opts;
+    const reply = await nc.request(names.stateSubject(storeId), JSON.stringify(request), {
+      timeout: this.opts.requestTimeoutMs,
+    });
+    const body: unknown = reply.json();
+    if (!replyValidator.check(body))
+      throw new Error(`store ${storeId} answered the state request with ${reply.string()}`);
+    return body;
+  }
+}
