@@ -86,8 +86,7 @@ export const syncPlugin = fp<SyncPluginOptions>(
     });
     const reconciler = new Reconciler({
       db,
-      nc: nats.nc,
-      names: nats.names,
+      nats,
       log,
       metrics,
       intervalMs: tuning.reconcileIntervalMs,
