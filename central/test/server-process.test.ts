@@ -103,6 +103,8 @@ describe('central as a process', () => {
     ['HQ_VIEWER_TOKEN', { HQ_VIEWER_TOKEN: 'short' }],
     ['APPLY_BATCH_MAX', { APPLY_BATCH_MAX: '0' }],
     ['PORT', { PORT: 'eighty' }],
+    // Unparseable, not unreachable: central starts without NATS, but no server can fix a bad URL.
+    ['NATS_URL', { NATS_URL: 'nats://central:secret@not a host:4222' }],
   ])('exits 1 with one line naming %s when it is missing or invalid', async (setting, override) => {
     const settings: Record<string, string> = {};
     for (const [key, value] of Object.entries({ ...env(), ...override }))
@@ -112,5 +114,6 @@ describe('central as a process', () => {
     const lines = child.output().stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(setting);
+    expect(lines[0]).not.toContain('secret');
   });
 });

@@ -46,17 +46,16 @@ describe('command relay', () => {
   });
 
   it('several relays at once: every command on the stream exactly once, in outbox order per store', async () => {
-    const replicas = [0, 1].map(
-      () =>
-        new CommandRelay({
-          db: app.db,
-          js: jetstream(secondNc),
-          jsm: app.nats.jsm,
-          names: app.nats.names,
-          log: app.log,
-          batchMax: 40,
-        }),
-    );
+    const replicas = [0, 1].map(() => {
+      const js = jetstream(secondNc);
+      return new CommandRelay({
+        db: app.db,
+        clients: () => ({ js, jsm: t.jsm }),
+        names: app.nats.names,
+        log: app.log,
+        batchMax: 40,
+      });
+    });
     const commands = Array.from({ length: 400 }, (_, i) => cancelCommand(`r${i % 3}`));
     // Separate transactions, as separate HQ requests would enqueue them.
     for (let i = 0; i < commands.length; i += 50) {

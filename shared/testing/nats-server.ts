@@ -51,6 +51,11 @@ export class TestNatsServer {
     return server;
   }
 
+  /** A spare port with no server on it yet ("NATS comes up later"); `restart()` starts it. */
+  static async notStarted(extraArgs: string[] = []): Promise<TestNatsServer> {
+    return new TestNatsServer(await freePort(), extraArgs);
+  }
+
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
   }

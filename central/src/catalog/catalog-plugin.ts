@@ -13,8 +13,7 @@ export const catalogPlugin = fp(
   async (app: FastifyInstance) => {
     const publisher = new CatalogPublisher({
       db: app.db,
-      nc: app.nats.nc,
-      names: app.nats.names,
+      nats: app.nats,
       log: app.log.child({ component: 'catalog' }),
       intervalMs: app.config.CATALOG_PUBLISH_INTERVAL_MS,
       putTimeoutMs: 2_000,

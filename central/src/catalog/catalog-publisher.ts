@@ -1,17 +1,17 @@
 import { jetstream } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type CatalogProduct, type NatsNames, type StoreSkuSettings, storeSettingsKey } from '@stocksync/shared';
+import { type CatalogProduct, type StoreSkuSettings, storeSettingsKey } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/database';
 import { createProductsRepository, type ProductRow } from '../db/products-repository';
 import { createStoreSettingsRepository, type StoreSkuSettingsRow } from '../db/store-settings-repository';
+import type { NatsLink } from '../sync/nats-link';
 import { normalizePrice } from './price';
 
 export type CatalogPublisherOptions = {
   db: Database;
-  nc: NatsConnection;
-  names: NatsNames;
+  nats: NatsLink;
   log: FastifyBaseLogger;
   /** Retry period for rows whose latest version is not in the buckets yet. */
   intervalMs: number;
@@ -46,11 +46,12 @@ const settingsMessage = (row: StoreSkuSettingsRow): StoreSkuSettings => ({
  * another replica's write), so every change reaches the buckets eventually and never out of order.
  */
 export class CatalogPublisher {
-  private buckets: { catalog: KV; settings: KV } | undefined;
+  /** Bound to the connection they were opened on; a new connection opens them again. */
+  private buckets: { nc: NatsConnection; catalog: KV; settings: KV } | undefined;
   private tail: Promise<void> = Promise.resolve();
   private queued: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private connected = true;
+  private offUp: (() => void) | undefined;
   private stopped = false;
   private readonly batchSize: number;
 
@@ -59,7 +60,8 @@ export class CatalogPublisher {
   }
 
   start(): void {
-    void this.watchConnection();
+    // NATS back (or up for the first time): publish what was written meanwhile without waiting for the timer.
+    this.offUp = this.opts.nats.onUp(() => void this.flush());
     const tick = () => {
       void this.flush().finally(() => {
         if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs);
@@ -70,6 +72,7 @@ export class CatalogPublisher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.offUp?.();
     if (this.timer) clearTimeout(this.timer);
     await this.tail;
   }
@@ -79,9 +82,11 @@ export class CatalogPublisher {
     if (this.queued) return this.queued;
     const next = this.tail.then(async () => {
       this.queued = undefined;
-      if (this.stopped || !this.connected) return;
+      // While NATS is down a pass would only hold row locks until its puts time out: skip it.
+      const nc = this.opts.nats.clients?.nc;
+      if (this.stopped || !nc) return;
       try {
-        await this.pass();
+        await this.pass(nc);
       } catch (error) {
         this.buckets = undefined;
         this.opts.log.warn({ err: (error as Error).message }, 'catalog publish failed; will retry');
@@ -93,19 +98,21 @@ export class CatalogPublisher {
   }
 
   /** Creates both buckets if missing (default options, as the stores open them). */
-  private async open(): Promise<{ catalog: KV; settings: KV }> {
-    if (this.buckets) return this.buckets;
-    const kvm = new Kvm(jetstream(this.opts.nc, { timeout: this.opts.putTimeoutMs }));
+  private async open(nc: NatsConnection): Promise<{ catalog: KV; settings: KV }> {
+    if (this.buckets?.nc === nc) return this.buckets;
+    const kvm = new Kvm(jetstream(nc, { timeout: this.opts.putTimeoutMs }));
+    const { names } = this.opts.nats;
     const buckets = {
-      catalog: await kvm.create(this.opts.names.catalogBucket),
-      settings: await kvm.create(this.opts.names.storeSettingsBucket),
+      nc,
+      catalog: await kvm.create(names.catalogBucket),
+      settings: await kvm.create(names.storeSettingsBucket),
     };
     this.buckets = buckets;
     return buckets;
   }
 
-  private async pass(): Promise<void> {
-    const { catalog, settings } = await this.open();
+  private async pass(nc: NatsConnection): Promise<void> {
+    const { catalog, settings } = await this.open(nc);
     const { db, log } = this.opts;
     // Each batch is its own transaction; stop at the first batch that could not publish everything.
     for (let more = true; more; ) {
@@ -137,16 +144,5 @@ export class CatalogPublisher {
     const failed = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
     if (failed.length > 0) this.opts.log.warn({ failed: failed.length, err: failed[0] }, 'catalog puts failed');
     return rows.filter((_, i) => results[i]?.status === 'fulfilled');
-  }
-
-  /** While disconnected a pass would only hold row locks until its puts time out: skip it. */
-  private async watchConnection(): Promise<void> {
-    for await (const status of this.opts.nc.status()) {
-      if (status.type === 'disconnect') this.connected = false;
-      if (status.type === 'reconnect') {
-        this.connected = true;
-        void this.flush();
-      }
-    }
   }
 }

@@ -19,8 +19,7 @@ export const commandRelayPlugin = fp<CommandRelayPluginOptions>(
   async (app: FastifyInstance, opts) => {
     const relay = new CommandRelay({
       db: app.db,
-      js: app.nats.js,
-      jsm: app.nats.jsm,
+      clients: () => app.nats.clients,
       names: app.nats.names,
       log: app.log.child({ component: 'command-relay' }),
       registry: app.metrics,
@@ -28,7 +27,11 @@ export const commandRelayPlugin = fp<CommandRelayPluginOptions>(
     });
     app.decorate('commandRelay', relay);
     if (opts.enabled === false) return;
-    app.addHook('onReady', async () => relay.start());
+    app.addHook('onReady', async () => {
+      relay.start();
+      // Commands enqueued while NATS was down go out as soon as it is back, not at the next poll.
+      app.nats.onUp(() => relay.notify());
+    });
     app.addHook('onClose', async () => relay.stop());
   },
   { name: 'command-relay', fastify: '5.x', dependencies: ['db', 'nats', 'observability'] },

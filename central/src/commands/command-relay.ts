@@ -1,17 +1,18 @@
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { commandsStreamConfig, type NatsNames } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import { createCommandOutboxRepository } from '../db/command-outbox-repository';
 import type { Database } from '../db/database';
+import type { NatsClients } from '../sync/nats-link';
 
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
 
 export type CommandRelayOptions = {
   db: Database;
-  js: JetStreamClient;
-  jsm: JetStreamManager;
+  /** The JetStream clients while NATS is up, else undefined (the relay then waits; the outbox keeps the commands). */
+  clients: () => Pick<NatsClients, 'js' | 'jsm'> | undefined;
   names: NatsNames;
   log: FastifyBaseLogger;
   registry?: Registry;
@@ -81,10 +82,12 @@ export class CommandRelay {
     await this.running;
   }
 
-  /** One round; returns how many commands it published (0 when another replica holds the round). */
+  /** One round; returns how many commands it published (0 when another replica holds the round or NATS is down). */
   async relayOnce(): Promise<number> {
+    const nats = this.deps.clients();
+    if (!nats) return 0;
     if (!this.streamReady) {
-      await ensureCommandsStream(this.deps.jsm, this.deps.names);
+      await ensureCommandsStream(nats.jsm, this.deps.names);
       this.streamReady = true;
     }
     const { published, failure } = await this.deps.db.transaction(async (tx) => {
@@ -94,7 +97,7 @@ export class CommandRelay {
       if (rows.length === 0) return { published: 0, failure: undefined };
       const acks = await Promise.allSettled(
         rows.map((row) =>
-          this.deps.js.publish(this.deps.names.commandsSubject(row.storeId), JSON.stringify(row.payload), {
+          nats.js.publish(this.deps.names.commandsSubject(row.storeId), JSON.stringify(row.payload), {
             msgID: row.id,
             timeout: this.publishTimeoutMs,
           }),

@@ -1,6 +1,7 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { type AlertMessage, AlertMessageSchema, compileValidator, type NatsNames } from '@stocksync/shared';
+import { type AlertMessage, AlertMessageSchema, compileValidator } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
+import type { NatsLink } from '../sync/nats-link';
 
 const alertMessage = compileValidator(AlertMessageSchema);
 
@@ -14,19 +15,25 @@ export type AlertListener = (alert: AlertMessage) => void;
 export class AlertHub {
   private readonly listeners = new Set<AlertListener>();
   private sub: Subscription | undefined;
+  private offConnect: (() => void) | undefined;
 
-  constructor(private readonly deps: { nc: NatsConnection; names: NatsNames; log: FastifyBaseLogger }) {}
+  constructor(private readonly deps: { nats: NatsLink; log: FastifyBaseLogger }) {}
 
   get listenerCount(): number {
     return this.listeners.size;
   }
 
-  /** Core NATS publish (at most once): the alerts table is the record, the stream is a notification. */
+  /**
+   * Core NATS publish (at most once): the alerts table is the record, the stream is a notification.
+   * With NATS down there is no one to notify (and no events arrive to change alerts anyway).
+   */
   publish(alerts: readonly AlertMessage[]): void {
-    const { nc, names, log } = this.deps;
+    const { nats, log } = this.deps;
+    const nc = nats.clients?.nc;
+    if (!nc) return;
     for (const alert of alerts) {
       try {
-        nc.publish(names.alertsSubject(alert.storeId), JSON.stringify(alert));
+        nc.publish(nats.names.alertsSubject(alert.storeId), JSON.stringify(alert));
       } catch (error) {
         log.warn({ err: (error as Error).message, alertId: alert.id }, 'alert not published');
       }
@@ -38,9 +45,14 @@ export class AlertHub {
     return () => this.listeners.delete(listener);
   }
 
+  /** Subscribes on each new NATS connection (a subscription survives the client's reconnects). */
   start(): void {
-    const { nc, names, log } = this.deps;
-    this.sub = nc.subscribe(names.alertsSubject('*'), {
+    this.offConnect = this.deps.nats.onConnect(({ nc }) => this.subscribe(nc));
+  }
+
+  private subscribe(nc: NatsConnection): void {
+    const { nats, log } = this.deps;
+    this.sub = nc.subscribe(nats.names.alertsSubject('*'), {
       callback: (err, msg) => {
         if (err) return;
         let alert: AlertMessage;
@@ -56,6 +68,7 @@ export class AlertHub {
   }
 
   stop(): void {
+    this.offConnect?.();
     this.sub?.unsubscribe();
     this.sub = undefined;
     this.listeners.clear();

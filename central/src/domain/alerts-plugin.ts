@@ -12,7 +12,7 @@ declare module 'fastify' {
 /** Low-stock alerts: evaluated in the apply transaction, published on NATS after commit, fanned out to SSE. */
 export const alertsPlugin = fp(
   async (app: FastifyInstance) => {
-    const hub = new AlertHub({ nc: app.nats.nc, names: app.nats.names, log: app.log.child({ component: 'alerts' }) });
+    const hub = new AlertHub({ nats: app.nats, log: app.log.child({ component: 'alerts' }) });
     app.decorate('alertHub', hub);
     app.applyHooks.push(lowStockApplyHook((changed) => hub.publish(changed)));
     app.addHook('onReady', async () => hub.start());

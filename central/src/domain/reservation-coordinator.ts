@@ -37,6 +37,14 @@ const insufficient = (sku: string, qty: number, available: number, storeId?: str
     { lines: [{ sku, requested: qty, available }], ...(storeId ? { storeId } : {}) },
   );
 
+/** NATS is down: no store can be asked. Answered before any lock or attempt row, so nothing changes. */
+const natsDown = (storeId: string | undefined, nothing: string) =>
+  new DomainError(
+    ErrorCode.STORE_UNAVAILABLE,
+    `${storeId ? `Store ${storeId} cannot` : 'No store can'} be reached (NATS is down); nothing was ${nothing}`,
+    storeId ? { storeId } : undefined,
+  );
+
 function failure(storeId: string, answer: Exclude<StoreAnswer, { kind: 'recorded' }>): DomainError {
   if (answer.kind === 'unavailable') {
     return new DomainError(ErrorCode.STORE_UNAVAILABLE, `Store ${storeId} did not answer (${answer.reason})`, {
@@ -106,6 +114,11 @@ export function createReservationCoordinator(deps: {
     const refuse = (i: number, error: unknown) => results.set(i, { ok: false, error });
     const { storeId, req: first } = pending[live[0]!]!;
     const sku = first.sku;
+    // NATS went down while these waited for the lock: refuse before writing attempts.
+    if (!stores.reachable()) {
+      for (const i of live) refuse(i, natsDown(storeId, 'reserved'));
+      return;
+    }
     // A retried Idempotency-Key whose first attempt may already hold at this store goes to the store,
     // whatever the projection (which may already count that very hold): the store answers by id.
     const keyed = live.flatMap((i) => pending[i]!.req.id ?? []);
@@ -186,10 +199,14 @@ export function createReservationCoordinator(deps: {
   const batcher = new KeyedBatcher<PendingHold, ReservationRow>(holdBatch, MAX_HOLDS_PER_REQUEST);
 
   const holdAt = (storeId: string, req: HoldRequest): Promise<ReservationRow> =>
-    batcher.submit(reserveLockKey(storeId, req.sku), { storeId, req, since: Date.now() });
+    stores.reachable()
+      ? batcher.submit(reserveLockKey(storeId, req.sku), { storeId, req, since: Date.now() })
+      : Promise.reject(natsDown(storeId, 'reserved'));
 
   /** No store named: the stores whose projection covers qty, most available first, until one holds. */
   async function holdAnywhere(req: HoldRequest): Promise<ReservationRow> {
+    // "Sold out" would be a guess from a projection that stopped moving: say "retry" instead.
+    if (!stores.reachable()) throw natsDown(undefined, 'reserved');
     const candidates = await repo.candidates(req.sku, req.qty);
     let unavailable: DomainError | undefined;
     for (const candidate of candidates) {
@@ -218,6 +235,7 @@ export function createReservationCoordinator(deps: {
         status: row.status,
       });
     }
+    if (!stores.reachable()) throw natsDown(row.storeId, op === 'confirm' ? 'confirmed' : 'cancelled');
     return locks.withLock(reserveLockKey(row.storeId, row.sku), async () => {
       const answer = await stores.send(row.storeId, { op, reservationId: id });
       if (answer.kind !== 'recorded') throw failure(row.storeId, answer);

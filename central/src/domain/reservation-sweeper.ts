@@ -42,6 +42,8 @@ export function createReservationSweeper(deps: {
   /** One pass: settle what central recorded, then release up to `limit` orphans. Returns how many settled. */
   async function sweep(limit = 50): Promise<number> {
     let settled = await attempts.settleRecorded();
+    // NATS down: claiming would only push every attempt's backoff further out while no store can answer.
+    if (!stores.reachable()) return settled;
     const due = await attempts.claimDue(deps.minAgeMs, limit);
     const done: DueAttempt[] = [];
     await Promise.all(

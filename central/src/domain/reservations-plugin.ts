@@ -32,12 +32,7 @@ export const reservationsPlugin = fp(
         retryJitterMs: 4,
       },
     });
-    const stores = createStoreReserveClient({
-      nc: nats.nc,
-      names: nats.names,
-      timeoutMs: config.RESERVE_TIMEOUT_MS,
-      log,
-    });
+    const stores = createStoreReserveClient({ nats, timeoutMs: config.RESERVE_TIMEOUT_MS, log });
     const repo = createReservationsRepository(app.db);
     const attempts = createReservationAttemptsRepository(app.db);
     app.decorate('reservations', createReservationCoordinator({ repo, attempts, locks, stores, log }));

@@ -1,8 +1,7 @@
-import { type NatsConnection, RequestError, TimeoutError } from '@nats-io/transport-node';
+import { RequestError, TimeoutError } from '@nats-io/transport-node';
 import {
   compileValidator,
   MAX_HOLDS_PER_REQUEST,
-  type NatsNames,
   type ReserveHold,
   ReserveHoldsReplySchema,
   type ReserveReply,
@@ -11,6 +10,7 @@ import {
 } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import { TurnBatcher } from '../infra/turn-batcher';
+import type { NatsLink } from '../sync/nats-link';
 
 const reserveReply = compileValidator(ReserveReplySchema);
 const holdsReply = compileValidator(ReserveHoldsReplySchema);
@@ -33,13 +33,8 @@ const toAnswer = (reply: ReserveReply): StoreAnswer =>
     : { kind: 'refused', code: reply.code, message: reply.message };
 
 /** Central → store core request/reply on `inv.rpc.<storeId>.reserve` (DESIGN §3, CP). */
-export function createStoreReserveClient(deps: {
-  nc: NatsConnection;
-  names: NatsNames;
-  timeoutMs: number;
-  log: FastifyBaseLogger;
-}) {
-  const { nc, names, timeoutMs, log } = deps;
+export function createStoreReserveClient(deps: { nats: NatsLink; timeoutMs: number; log: FastifyBaseLogger }) {
+  const { nats, timeoutMs, log } = deps;
 
   /** The raw reply, or why there is none. */
   async function request(
@@ -47,8 +42,11 @@ export function createStoreReserveClient(deps: {
     body: ReserveRequest,
     timeout: number,
   ): Promise<{ raw: unknown } | Extract<StoreAnswer, { kind: 'unavailable' }>> {
+    const nc = nats.clients?.nc;
+    // Not sent at all, so the store cannot have acted on it.
+    if (!nc) return { kind: 'unavailable', maybeDelivered: false, reason: 'NATS unreachable' };
     try {
-      const msg = await nc.request(names.reserveSubject(storeId), JSON.stringify(body), { timeout });
+      const msg = await nc.request(nats.names.reserveSubject(storeId), JSON.stringify(body), { timeout });
       return { raw: msg.json() };
     } catch (error) {
       if (error instanceof RequestError && error.isNoResponders()) {
@@ -98,6 +96,9 @@ export function createStoreReserveClient(deps: {
   /** Several holds in one request (one group commit at the store): one answer per hold, in order. */
   const sendHolds = (storeId: string, holds: ReserveHold[]): Promise<StoreAnswer[]> => holdRequests.run(storeId, holds);
 
-  return { send, sendHolds };
+  /** False while NATS is down: no store can be asked, so callers answer 503 before changing anything. */
+  const reachable = (): boolean => nats.clients !== undefined;
+
+  return { send, sendHolds, reachable };
 }
 export type StoreReserveClient = ReturnType<typeof createStoreReserveClient>;

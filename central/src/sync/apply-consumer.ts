@@ -14,14 +14,14 @@ import {
 import { recomputeIntact } from '../domain/chain-walk';
 import { type Decoded, decodeEventMessage } from './event-decoder';
 import { ensureApplyConsumer, ensureEventsStream } from './event-stream';
-import type { NatsClients } from './nats-plugin';
+import type { NatsLink } from './nats-link';
 import type { SyncMetrics } from './sync-metrics';
 
 export type ApplyConsumerOptions = {
   /** Domain reactions to applied events, run inside the apply transaction (registered via app.applyHooks). */
   hooks: ApplyHook[];
   db: Database;
-  nats: NatsClients;
+  nats: NatsLink;
   log: FastifyBaseLogger;
   metrics: SyncMetrics;
   batchMax: number;
@@ -91,15 +91,16 @@ export class ApplyConsumer {
     this.decodeIndex = 0;
   }
 
-  /** Keeps a consumer running: recreates stream + consumer after they vanish or NATS restarts. */
+  /** Keeps a consumer running: waits for NATS, recreates stream + consumer after they vanish or NATS restarts. */
   private async supervise(): Promise<void> {
     const { nats, log } = this.opts;
     let attempt = 0;
     while (!this.stopped) {
       try {
-        await ensureEventsStream(nats.jsm, nats.names);
-        await ensureApplyConsumer(nats.jsm, nats.names, this.opts);
-        const consumer = await nats.js.consumers.get(nats.names.eventsStream, nats.names.centralDurable);
+        const { js, jsm, names } = await nats.whenUp(this.abort.signal);
+        await ensureEventsStream(jsm, names);
+        await ensureApplyConsumer(jsm, names, this.opts);
+        const consumer = await js.consumers.get(names.eventsStream, names.centralDurable);
         if (this.stopped) break;
         this.messages = await consumer.consume({
           max_messages: Math.min(this.opts.maxAckPending, this.opts.batchMax * 2),

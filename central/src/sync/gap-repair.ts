@@ -1,15 +1,14 @@
-import type { NatsConnection } from '@nats-io/transport-node';
-import { compileValidator, type NatsNames, ResendReplySchema, type ResendRequest } from '@stocksync/shared';
+import { compileValidator, ResendReplySchema, type ResendRequest } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/database';
 import { createEventBufferRepository } from '../db/event-buffer-repository';
 import { createStoresRepository } from '../db/stores-repository';
+import type { NatsLink } from './nats-link';
 import type { SyncMetrics } from './sync-metrics';
 
 export type GapRepairOptions = {
   db: Database;
-  nc: NatsConnection;
-  names: NatsNames;
+  nats: NatsLink;
   log: FastifyBaseLogger;
   metrics: SyncMetrics;
   /** At most one resend request per store per interval (and never two outstanding). */
@@ -94,14 +93,16 @@ export class GapRepair {
   private request(storeId: string, body: ResendRequest, broken: boolean): void {
     const now = Date.now();
     const interval = broken ? this.opts.brokenIntervalMs : this.opts.minIntervalMs;
-    if (this.stopped || this.outstanding.has(storeId)) return;
+    // NATS down: nobody to ask; the first sweep after it is back asks.
+    const nc = this.opts.nats.clients?.nc;
+    if (this.stopped || !nc || this.outstanding.has(storeId)) return;
     if (now - (this.lastRequest.get(storeId) ?? 0) < interval) return;
     this.lastRequest.set(storeId, now);
     this.outstanding.add(storeId);
     this.opts.metrics.gapRequests.inc();
-    const { nc, names, log, db } = this.opts;
+    const { nats, log, db } = this.opts;
     log.info({ storeId, ...body }, 'requesting resend');
-    nc.request(names.resendSubject(storeId), JSON.stringify(body), { timeout: this.opts.requestTimeoutMs })
+    nc.request(nats.names.resendSubject(storeId), JSON.stringify(body), { timeout: this.opts.requestTimeoutMs })
       .then(async (reply) => {
         const parsed: unknown = reply.json();
         if (replyValidator.check(parsed)) log.info({ storeId, ...parsed }, 'store resent events');

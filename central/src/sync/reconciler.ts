@@ -1,8 +1,6 @@
-import type { NatsConnection } from '@nats-io/transport-node';
 import {
   compileValidator,
   isUntouched,
-  type NatsNames,
   type SkuState,
   type StoreStateReply,
   StoreStateReplySchema,
@@ -16,6 +14,7 @@ import { createDiscrepanciesRepository } from '../db/discrepancies-repository';
 import { stock, stores } from '../db/schema';
 import { createStoresRepository } from '../db/stores-repository';
 import { type Finding, type FindingKind, judgeSku } from '../domain/reconciliation';
+import type { NatsLink } from './nats-link';
 import type { SyncMetrics } from './sync-metrics';
 
 export type ReconcileOutcome =
@@ -32,8 +31,7 @@ export type ReconcileOutcome =
 
 export type ReconcilerOptions = {
   db: Database;
-  nc: NatsConnection;
-  names: NatsNames;
+  nats: NatsLink;
   log: FastifyBaseLogger;
   metrics: SyncMetrics;
   /** Period of the sweep over every online store; 0 turns the periodic check off (the route still works). */
@@ -86,6 +84,8 @@ export class Reconciler {
 
   private async runSweep(): Promise<ReconcileOutcome[]> {
     const outcomes: ReconcileOutcome[] = [];
+    // NATS down: every store would only count as unreachable; the first sweep after it is back checks.
+    if (!this.opts.nats.clients) return outcomes;
     try {
       const since = new Date(Date.now() - this.opts.offlineAfterMs).toISOString();
       const candidates = rowsOf<{ store_id: string }>(
@@ -248,8 +248,11 @@ export class Reconciler {
   }
 
   private async ask(storeId: string, request: StoreStateRequest): Promise<StoreStateReply> {
-    const { nc, names } = this.opts;
-    const reply = await nc.request(names.stateSubject(storeId), JSON.stringify(request), {
+    const { nats } = this.opts;
+    const nc = nats.clients?.nc;
+    // Answered as 'unreachable' (503 STORE_UNAVAILABLE on the route), like a store that does not answer.
+    if (!nc) throw new Error('NATS unreachable');
+    const reply = await nc.request(nats.names.stateSubject(storeId), JSON.stringify(request), {
       timeout: this.opts.requestTimeoutMs,
     });
     const body: unknown = reply.json();

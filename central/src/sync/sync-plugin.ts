@@ -60,8 +60,7 @@ export const syncPlugin = fp<SyncPluginOptions>(
 
     const gapRepair = new GapRepair({
       db,
-      nc: nats.nc,
-      names: nats.names,
+      nats,
       log,
       metrics,
       minIntervalMs: tuning.gapMinIntervalMs,
@@ -87,8 +86,7 @@ export const syncPlugin = fp<SyncPluginOptions>(
     });
     const reconciler = new Reconciler({
       db,
-      nc: nats.nc,
-      names: nats.names,
+      nats,
       log,
       metrics,
       intervalMs: tuning.reconcileIntervalMs,
@@ -104,7 +102,7 @@ export const syncPlugin = fp<SyncPluginOptions>(
 
     let heartbeats: { unsubscribe: () => void } | null = null;
     app.addHook('onReady', async () => {
-      heartbeats = subscribeHeartbeats({ nc: nats.nc, names: nats.names, db, log, metrics });
+      heartbeats = subscribeHeartbeats({ nats, db, log, metrics });
       consumer.start();
       gapRepair.start();
       reconciler.start();

@@ -41,8 +41,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const [db, nats] = await Promise.all([
         probe(() => app.db.execute(sql`select 1`)),
         probe(async () => {
-          if (app.nats.nc.isClosed()) throw new Error('closed');
-          await app.nats.nc.flush();
+          // Undefined before the first connection and while the client reconnects.
+          const nc = app.nats.clients?.nc;
+          if (!nc || nc.isClosed()) throw new Error('not connected');
+          await nc.flush();
         }),
       ]);
       const ok = db === 'ok' && nats === 'ok';
