@@ -141,7 +141,8 @@ export class ChaosCluster {
 
   /**
    * Starts a killed process again the way the deployment's `restart: unless-stopped` does: one that
-   * exits during start-up (central refuses to start while NATS is down) is started again until it stays up.
+   * exits during start-up, or is not healthy within a minute (central reports unhealthy while NATS is down),
+   * is started again until it stays up.
    */
   async restartSupervised(service: ServiceProcess, timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
