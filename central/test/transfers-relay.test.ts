@@ -111,8 +111,13 @@ describe('command relay', () => {
 
     await server.restart();
     await waitFor(unpublished, (n) => n === 0, { what: 'relay drained after NATS returned', timeoutMs: 30_000 });
-    const stream = await readStream<StoreCommand>(t.nc, t.names.commandsStream);
-    expect(stream.filter((c) => c.transferId === id).map((c) => c.type)).toEqual([
+    // The test's own connection reconnects on its own schedule, possibly after central's relay drained.
+    const stream = await waitFor(
+      () => readStream<StoreCommand>(t.nc, t.names.commandsStream).catch(() => null),
+      (read) => read !== null,
+      { what: "the test's NATS connection back", timeoutMs: 30_000 },
+    );
+    expect(stream!.filter((c) => c.transferId === id).map((c) => c.type)).toEqual([
       'transfer.requested',
       'transfer.requested',
     ]);

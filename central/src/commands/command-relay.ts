@@ -2,7 +2,7 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import { commandsStreamConfig, type NatsNames } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
-import { createCommandOutboxRepository } from '../db/command-outbox-repository';
+import { createCommandOutboxRepository, type OutboxCommand } from '../db/command-outbox-repository';
 import type { Database } from '../db/database';
 import type { NatsClients } from '../sync/nats-link';
 
@@ -22,6 +22,12 @@ export type CommandRelayOptions = {
   publishTimeoutMs?: number;
 };
 
+function groupByStore(rows: readonly OutboxCommand[]): Map<string, OutboxCommand[]> {
+  const runs = new Map<string, OutboxCommand[]>();
+  for (const row of rows) runs.set(row.storeId, [...(runs.get(row.storeId) ?? []), row]);
+  return runs;
+}
+
 /** The commands stream with the shared definition; stores create the same one if they come up first. */
 export async function ensureCommandsStream(jsm: JetStreamManager, names: NatsNames): Promise<void> {
   const config = commandsStreamConfig(names);
@@ -33,8 +39,9 @@ export async function ensureCommandsStream(jsm: JetStreamManager, names: NatsNam
 }
 
 /**
- * Drains command_outbox to INV_COMMANDS (`inv.commands.<storeId>`) in created order: one pipelined
- * batch per round, msgID = command id, published_at set up to the last contiguous PubAck. A round
+ * Drains command_outbox to INV_COMMANDS (`inv.commands.<storeId>`) in created order: per round, each
+ * store's commands one after another (stores in parallel), msgID = command id, published_at set for
+ * each store up to its last contiguous PubAck. A round
  * runs in one transaction holding a try-advisory-lock, so across replicas one relays at a time
  * (order kept, nobody blocks); a crash after publish and before commit republishes, which JetStream's
  * dedup window and the store's idempotent applyCommand make harmless.
@@ -95,26 +102,40 @@ export class CommandRelay {
       if (!(await outbox.tryRelayLock())) return { published: 0, failure: undefined };
       const rows = await outbox.unpublished(this.batchMax);
       if (rows.length === 0) return { published: 0, failure: undefined };
-      const acks = await Promise.allSettled(
-        rows.map((row) =>
-          nats.js.publish(this.deps.names.commandsSubject(row.storeId), JSON.stringify(row.payload), {
-            msgID: row.id,
-            timeout: this.publishTimeoutMs,
-          }),
-        ),
-      );
-      const firstFailed = acks.findIndex((a) => a.status === 'rejected');
-      const done = firstFailed === -1 ? rows : rows.slice(0, firstFailed);
+      // Per store one command at a time, stores side by side. Pipelining a store's commands let a later
+      // one be stored while an earlier one was lost with a dying connection; the earlier one, sent again
+      // next round, then landed behind it (a cancel before its request: the store kept the transfer).
+      const outcomes = await Promise.all([...groupByStore(rows).values()].map((run) => this.publishInOrder(nats, run)));
       await outbox.markPublished(
-        done.map((r) => r.id),
+        outcomes.flatMap((o) => o.done),
         new Date(),
       );
-      const rejected = acks[firstFailed];
-      return { published: done.length, failure: rejected?.status === 'rejected' ? rejected.reason : undefined };
+      const failed = outcomes.find((o) => o.failure !== undefined);
+      return { published: outcomes.reduce((n, o) => n + o.done.length, 0), failure: failed?.failure };
     });
     this.published?.inc(published);
     if (failure !== undefined) throw failure;
     return published;
+  }
+
+  /** Publishes one store's commands in order and stops at the first that JetStream did not acknowledge. */
+  private async publishInOrder(
+    nats: Pick<NatsClients, 'js'>,
+    run: readonly OutboxCommand[],
+  ): Promise<{ done: string[]; failure?: unknown }> {
+    const done: string[] = [];
+    for (const row of run) {
+      try {
+        await nats.js.publish(this.deps.names.commandsSubject(row.storeId), JSON.stringify(row.payload), {
+          msgID: row.id,
+          timeout: this.publishTimeoutMs,
+        });
+      } catch (failure) {
+        return { done, failure };
+      }
+      done.push(row.id);
+    }
+    return { done };
   }
 
   private pause(ms: number): Promise<void> {
