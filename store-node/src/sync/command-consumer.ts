@@ -7,6 +7,13 @@ import type { WriteQueue } from '../db/write-queue';
 import type { TransferService } from '../domain/transfer-service';
 
 const storeCommand = compileValidator(StoreCommandSchema);
+/**
+ * One command in flight: a command that fails (or whose store dies before committing it) is
+ * redelivered, and nothing after it may overtake it. With several in flight, a transfer's cancel was
+ * applied (and ignored: unknown transfer) before its request came back, and the store kept the transfer
+ * open (a 100,000-operation chaos run, seed 1204). Commands are few; ordering is what matters.
+ */
+const COMMANDS_IN_FLIGHT = 1;
 
 /**
  * The store's durable consumer on INV_COMMANDS: an offline store gets its commands when it returns.
@@ -31,15 +38,20 @@ export function startCommandConsumer(
     const jsm = await jetstreamManager(nc);
     const config = commandsStreamConfig(deps.names);
     await jsm.streams.info(config.name).catch(() => jsm.streams.add(config));
-    await jsm.consumers.info(config.name, durable).catch(() =>
+    const existing = await jsm.consumers.info(config.name, durable).catch(() =>
       jsm.consumers.add(config.name, {
         durable_name: durable,
         filter_subject: deps.names.commandsSubject(deps.storeId),
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
         ack_wait: 30_000_000_000,
+        max_ack_pending: COMMANDS_IN_FLIGHT,
       }),
     );
+    // Consumers created before commands were strictly ordered keep the server's default until updated.
+    if (existing.config.max_ack_pending !== COMMANDS_IN_FLIGHT) {
+      await jsm.consumers.update(config.name, durable, { max_ack_pending: COMMANDS_IN_FLIGHT });
+    }
     const consumer = await jetstream(nc).consumers.get(config.name, durable);
     const messages = await consumer.consume({
       callback: (msg) => {
