@@ -24,7 +24,11 @@ export type CommandRelayOptions = {
 
 function groupByStore(rows: readonly OutboxCommand[]): Map<string, OutboxCommand[]> {
   const runs = new Map<string, OutboxCommand[]>();
-  for (const row of rows) runs.set(row.storeId, [...(runs.get(row.storeId) ?? []), row]);
+  for (const row of rows) {
+    const run = runs.get(row.storeId);
+    if (run) run.push(row);
+    else runs.set(row.storeId, [row]);
+  }
   return runs;
 }
 

@@ -13,7 +13,7 @@ import { type Database, rowsOf } from '../db/database';
 import { createDiscrepanciesRepository } from '../db/discrepancies-repository';
 import { stock, stores } from '../db/schema';
 import { createStoresRepository } from '../db/stores-repository';
-import { type Finding, type FindingKind, judgeSku } from '../domain/reconciliation';
+import { type Finding, judgeSku } from '../domain/reconciliation';
 import type { NatsLink } from './nats-link';
 import type { SyncMetrics } from './sync-metrics';
 
@@ -192,18 +192,15 @@ export class Reconciler {
     let repaired = 0;
     for (const finding of findings) {
       if (finding.kind === 'repair' && (await this.repairRow(storeId, finding))) repaired++;
-      if (finding.kind === 'repair' || finding.kind === 'diverged') {
-        const kind: FindingKind = finding.kind;
-        await discrepancies.record({
-          kind: 'projection_drift',
-          storeId,
-          sku: finding.store.sku,
-          expected: finding.store.onHand,
-          actual: finding.central?.onHand ?? 0,
-          // One record per distinct finding: a divergence seen on every sweep is recorded once.
-          ref: `reconcile:${kind}:store-v${finding.store.version}:central-v${finding.central?.version ?? 0}`,
-        });
-      }
+      await discrepancies.record({
+        kind: 'projection_drift',
+        storeId,
+        sku: finding.store.sku,
+        expected: finding.store.onHand,
+        actual: finding.central?.onHand ?? 0,
+        // One record per distinct finding: a divergence seen on every sweep is recorded once.
+        ref: `reconcile:${finding.kind}:store-v${finding.store.version}:central-v${finding.central?.version ?? 0}`,
+      });
     }
     return repaired;
   }
