@@ -8,9 +8,10 @@ import { rowsOf } from '../src/db/database';
 import { createBackend, startCentral } from './helpers/central-harness';
 import { openSse } from './helpers/sse-client';
 import { eventually, publishProduct, startStore, type TestStore } from './helpers/store-fixture';
-import { deleteStreams, NATS_URL, uniquePrefix, VIEWER_TOKEN } from './helpers/test-env';
+import { ADMIN_TOKEN, deleteStreams, NATS_URL, uniquePrefix, VIEWER_TOKEN } from './helpers/test-env';
 
 const viewer = { authorization: `Bearer ${VIEWER_TOKEN}` };
+const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 type Page<T> = { items: T[]; nextCursor: string | null };
 
 describe('low-stock alerts (central + a real store node)', () => {
@@ -161,5 +162,41 @@ describe('low-stock alerts (central + a real store node)', () => {
     expect((await list('status=closed')).status).toBe(400);
     const anonymous = await app.inject({ method: 'GET', url: '/alerts/stream' });
     expect(anonymous.statusCode).toBe(401);
+  });
+
+  it('a new minimum at HQ opens or resolves the alert at once, with no stock movement', async () => {
+    await product('L-3', 0);
+    await move('L-3', '/receipts', 6);
+    const put = async (url: string, payload: object) => {
+      const res = await app.inject({ method: 'PUT', url, headers: admin, payload });
+      expect(res.statusCode).toBe(200);
+    };
+    const state = async () => (await alertsOf('L-3')).map((a) => [a.status, a.available, a.min_stock]);
+
+    await put('/stores/s1/min-stock/L-3', { minStock: 8 }); // 6 < 8
+    expect(await state()).toEqual([['open', 6, 8]]);
+    await put('/stores/s1/min-stock/L-3', { minStock: null }); // back to the product default, 0
+    expect(await state()).toEqual([['resolved', 6, 8]]);
+    await put('/products/L-3', { name: 'L-3', price: '1.00', defaultMinStock: 10 }); // every store on the default
+    expect(await state()).toEqual([
+      ['resolved', 6, 8],
+      ['open', 6, 10],
+    ]);
+    await put('/stores/s1/min-stock/L-3', { minStock: 2 });
+    await put('/products/L-3', { name: 'L-3', price: '1.00', defaultMinStock: 20 }); // the store's own 2 holds
+    expect(await state()).toEqual([
+      ['resolved', 6, 8],
+      ['resolved', 6, 10],
+    ]);
+    await eventually(
+      async () => published.filter((a) => a.sku === 'L-3').map((a) => a.status),
+      (statuses) => statuses.length >= 4,
+    );
+    expect(published.filter((a) => a.sku === 'L-3').map((a) => `${a.status}:${a.minStock}`)).toEqual([
+      'open:8',
+      'resolved:8',
+      'open:10',
+      'resolved:10',
+    ]);
   });
 });

@@ -60,6 +60,27 @@ export async function evaluateLowStock(db: Database, touched: readonly TouchedSt
   return rowsOf<AlertRowRaw>(result).map(alertMessage);
 }
 
+/**
+ * Re-evaluates the alerts of `skus` (at one store, or at every store that has them) against central's
+ * projection as it is now: a new minimum, or a row repaired by reconciliation, changes what "below" means
+ * without any event. Run it in the transaction that changed the minimum, after that update: it holds the
+ * stock rows' locks, so an apply racing it evaluates after it commits, against the new minimum.
+ */
+export async function reevaluateLowStock(
+  db: Database,
+  skus: readonly string[],
+  storeId?: string,
+): Promise<AlertMessage[]> {
+  if (skus.length === 0) return [];
+  const atStore = storeId === undefined ? sql`` : sql`and s.store_id = ${storeId}`;
+  const result = await db.execute(sql`
+    select * from stocksync_low_stock((
+      select coalesce(json_agg(json_build_object('storeId', s.store_id, 'sku', s.sku,
+                                                 'available', s.on_hand - s.reserved, 'at', now())), '[]'::json)
+      from stock s where s.sku in ${skus} ${atStore}))`);
+  return rowsOf<AlertRowRaw>(result).map(alertMessage);
+}
+
 /** Apply hook: alerts change in the apply transaction; `publish` runs only after it commits. */
 export function lowStockApplyHook(publish: (changed: AlertMessage[]) => void | Promise<void>): ApplyHook {
   const after = (changed: AlertMessage[]) => (changed.length > 0 ? () => publish(changed) : undefined);

@@ -13,6 +13,8 @@ import { type Database, rowsOf } from '../db/database';
 import { createDiscrepanciesRepository } from '../db/discrepancies-repository';
 import { stock, stores } from '../db/schema';
 import { createStoresRepository } from '../db/stores-repository';
+import type { ApplyHook } from '../domain/apply-batch';
+import { reevaluateLowStock } from '../domain/low-stock-alerts';
 import { type Finding, judgeSku } from '../domain/reconciliation';
 import type { NatsLink } from './nats-link';
 import type { SyncMetrics } from './sync-metrics';
@@ -31,6 +33,8 @@ export type ReconcileOutcome =
 
 export type ReconcilerOptions = {
   db: Database;
+  /** The apply hooks (app.applyHooks, filled by later plugins): a repair runs the low-stock one. */
+  hooks: readonly ApplyHook[];
   nats: NatsLink;
   log: FastifyBaseLogger;
   metrics: SyncMetrics;
@@ -189,9 +193,9 @@ export class Reconciler {
   private async repair(storeId: string, findings: readonly Finding[]): Promise<number> {
     if (findings.length === 0) return 0;
     const discrepancies = createDiscrepanciesRepository(this.opts.db);
-    let repaired = 0;
+    const repaired: string[] = [];
     for (const finding of findings) {
-      if (finding.kind === 'repair' && (await this.repairRow(storeId, finding))) repaired++;
+      if (finding.kind === 'repair' && (await this.repairRow(storeId, finding))) repaired.push(finding.store.sku);
       await discrepancies.record({
         kind: 'projection_drift',
         storeId,
@@ -202,7 +206,16 @@ export class Reconciler {
         ref: `reconcile:${finding.kind}:store-v${finding.store.version}:central-v${finding.central?.version ?? 0}`,
       });
     }
-    return repaired;
+    await this.reevaluateAlerts(storeId, repaired);
+    return repaired.length;
+  }
+
+  /** A repaired row moved availability without an event: low-stock alerts follow it as an apply would. */
+  private async reevaluateAlerts(storeId: string, skus: readonly string[]): Promise<void> {
+    const lowStock = this.opts.hooks.filter((hook) => hook.lowStock);
+    if (skus.length === 0 || lowStock.length === 0) return;
+    const changed = await reevaluateLowStock(this.opts.db, skus, storeId);
+    for (const hook of lowStock) await hook.lowStock?.(changed)?.();
   }
 
   private async repairRow(storeId: string, { store: s, central: c }: Finding): Promise<boolean> {

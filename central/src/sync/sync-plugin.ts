@@ -86,6 +86,7 @@ export const syncPlugin = fp<SyncPluginOptions>(
     });
     const reconciler = new Reconciler({
       db,
+      hooks,
       nats,
       log,
       metrics,

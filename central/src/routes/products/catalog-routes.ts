@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DomainError, ErrorCode } from '@stocksync/shared';
-import { createProductsRepository, type ProductRow } from '../../db/products-repository';
+import { createProductsRepository, type ProductRow, type ProductsRepository } from '../../db/products-repository';
+import { reevaluateLowStock } from '../../domain/low-stock-alerts';
 import { decodeCursor, ErrorSchema, Page, readErrors, toPage } from '../common-schemas';
 import {
   CreateProductBody,
@@ -24,6 +25,18 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   const found = (row: ProductRow | undefined, sku: string): ProductRow => {
     if (!row) throw new DomainError(ErrorCode.NOT_FOUND, `Product ${sku} not found`);
+    return row;
+  };
+  /**
+   * A catalog write in one transaction with the alerts its default minimum opens or resolves at every
+   * store (central's projection keeps the effective minimum per row); the alerts go out after commit.
+   */
+  const write = async (change: (products: ProductsRepository) => Promise<ProductRow | undefined>) => {
+    const { row, alerts } = await app.db.transaction(async (tx) => {
+      const row = await change(createProductsRepository(tx));
+      return { row, alerts: row ? await reevaluateLowStock(tx, [row.sku]) : [] };
+    });
+    app.alertHub.publish(alerts);
     return row;
   };
   /** Publishes right away; what this misses (NATS down) the publisher's timer retries. */
@@ -76,7 +89,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { sku, ...body } = request.body;
-      const row = await repo.create(sku, productFields(body));
+      const row = await write((products) => products.create(sku, productFields(body)));
       if (!row) throw new DomainError(ErrorCode.DUPLICATE_SKU, `Product ${sku} already exists`, { sku });
       return reply.status(201).send(await published(row));
     },
@@ -95,7 +108,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { sku } = request.params;
-      return published(found(await repo.replace(sku, productFields(request.body)), sku));
+      return published(found(await write((products) => products.replace(sku, productFields(request.body))), sku));
     },
   );
 

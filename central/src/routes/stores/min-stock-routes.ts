@@ -2,6 +2,7 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { DomainError, ErrorCode } from '@stocksync/shared';
 import { createProductsRepository } from '../../db/products-repository';
 import { createStoreSettingsRepository, type StoreSkuSettingsRow } from '../../db/store-settings-repository';
+import { reevaluateLowStock } from '../../domain/low-stock-alerts';
 import { DateTime, ErrorSchema, Nullable, readErrors, SkuParam, StoreIdParam } from '../common-schemas';
 
 const MinStockBody = Type.Object(
@@ -49,11 +50,14 @@ export const minStockRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { storeId, sku } = request.params;
-      const row = await app.db.transaction(async (tx) => {
+      const { row, alerts } = await app.db.transaction(async (tx) => {
         if (!(await createProductsRepository(tx).get(sku)))
           throw new DomainError(ErrorCode.NOT_FOUND, `Product ${sku} not found`);
-        return createStoreSettingsRepository(tx).setMinStock(storeId, sku, request.body.minStock);
+        const row = await createStoreSettingsRepository(tx).setMinStock(storeId, sku, request.body.minStock);
+        // The store's stock did not move, but "below its minimum" may have: open or resolve now.
+        return { row, alerts: await reevaluateLowStock(tx, [sku], storeId) };
       });
+      app.alertHub.publish(alerts);
       if (row.publishedVersion >= row.version) return view(row);
       await app.catalogPublisher.flush();
       return view((await createStoreSettingsRepository(app.db).get(storeId, sku)) ?? row);
