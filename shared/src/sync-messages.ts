@@ -33,12 +33,23 @@ export const SkuStateSchema = Type.Object({
 });
 export type SkuState = Static<typeof SkuStateSchema>;
 
+/**
+ * A page item: the state and the seq of the event that left it (0: untouched; absent from a store that
+ * predates it). With it central judges a SKU whose event it has applied even while later ones of the
+ * store are still on their way, so a busy store is reconciled too.
+ */
+export const StoreSkuStateSchema = Type.Composite([
+  SkuStateSchema,
+  Type.Object({ seq: Type.Optional(Type.Integer({ minimum: 0 })) }),
+]);
+export type StoreSkuState = Static<typeof StoreSkuStateSchema>;
+
 export const StoreStateReplySchema = Type.Object({
   lastSeq: Type.Integer(),
   /** SKUs that count (see stateChecksum), and their checksum. */
   skuCount: Type.Integer(),
   checksum: Type.String(),
-  stock: Type.Array(SkuStateSchema),
+  stock: Type.Array(StoreSkuStateSchema),
   /** Pass as afterSku for the next page; null after the last SKU. */
   nextAfterSku: Type.Union([SkuSchema, Type.Null()]),
 });

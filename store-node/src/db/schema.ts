@@ -24,6 +24,8 @@ export const stock = sqliteTable('stock', {
   /** Per-store override of the product's default minimum; null = use the product's. */
   minStock: integer('min_stock'),
   version: integer('version').notNull().default(0),
+  /** Seq of the ledger event that set `version` (0: untouched): reconciliation judges a busy store by it. */
+  lastSeq: integer('last_seq').notNull().default(0),
   updatedAt: text('updated_at').notNull(),
 });
 

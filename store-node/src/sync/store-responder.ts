@@ -5,7 +5,7 @@ import {
   type Heartbeat,
   type NatsNames,
   ResendRequestSchema,
-  type SkuState,
+  type StoreSkuState,
   type StoreStateReply,
   type StoreStateRequest,
   StoreStateRequestSchema,
@@ -85,8 +85,8 @@ export function startStoreResponder(nc: NatsConnection, deps: Deps) {
   });
 
   // One synchronous read: lastSeq, checksum and page all describe the same moment (no write interleaves).
-  const allStates = deps.db.$client.prepare<[], SkuState>(
-    'SELECT sku, on_hand AS onHand, reserved, version FROM stock ORDER BY sku',
+  const allStates = deps.db.$client.prepare<[], StoreSkuState>(
+    'SELECT sku, on_hand AS onHand, reserved, version, last_seq AS seq FROM stock ORDER BY sku',
   );
   const stateSub = nc.subscribe(names.stateSubject(storeId), {
     callback: (err, msg) => {

@@ -2,18 +2,22 @@ import { type StockEvent, verifyChain } from '@stocksync/shared';
 import type Database from 'better-sqlite3';
 import { expect } from 'vitest';
 
-type SkuTotals = { sku: string; onHand: number; reserved: number; version: number };
+type SkuTotals = { sku: string; onHand: number; reserved: number; version: number; lastSeq: number };
 
 /**
  * DESIGN §8.1 on a store's SQLite: for every SKU onHand = Σ ledger deltas, reserved = Σ held
  * reservations = Σ ledger reservedDeltas, version = number of events; available ≥ 0 unless a count
- * recorded a discrepancy; ledger seq gapless, every ledger event in the outbox, hash chain intact.
+ * recorded a discrepancy; lastSeq = the SKU's latest ledger seq (reconciliation trusts it); ledger seq
+ * gapless, every ledger event in the outbox, hash chain intact.
  */
 export function expectStoreInvariants(sqlite: Database.Database, storeId = 's1'): void {
-  const stock = sqlite.prepare('select sku, on_hand as onHand, reserved, version from stock').all() as SkuTotals[];
+  const stock = sqlite
+    .prepare('select sku, on_hand as onHand, reserved, version, last_seq as lastSeq from stock')
+    .all() as SkuTotals[];
   const ledger = sqlite
     .prepare(
-      `select sku, coalesce(sum(delta),0) as onHand, coalesce(sum(reserved_delta),0) as reserved, count(*) as version
+      `select sku, coalesce(sum(delta),0) as onHand, coalesce(sum(reserved_delta),0) as reserved, count(*) as version,
+              max(seq) as lastSeq
        from ledger group by sku`,
     )
     .all() as SkuTotals[];
@@ -29,8 +33,8 @@ export function expectStoreInvariants(sqlite: Database.Database, storeId = 's1')
   );
   const bySku = new Map(ledger.map((l) => [l.sku, l]));
   for (const row of stock) {
-    const sums = bySku.get(row.sku) ?? { sku: row.sku, onHand: 0, reserved: 0, version: 0 };
-    expect({ sku: row.sku, onHand: row.onHand, reserved: row.reserved, version: row.version }).toEqual(sums);
+    const sums = bySku.get(row.sku) ?? { sku: row.sku, onHand: 0, reserved: 0, version: 0, lastSeq: 0 };
+    expect(row).toEqual(sums);
     expect(row.reserved).toBe(held.get(row.sku) ?? 0);
   }
   const uncovered = sqlite

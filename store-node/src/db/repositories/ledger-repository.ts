@@ -29,7 +29,7 @@ export function createLedgerRepository(db: StoreDb, storeId: string, now: () => 
   // driver, measured 3× cheaper than drizzle's placeholder mapping. Column names follow schema.ts.
   const sqlite = db.$client;
   const updateStock = sqlite.prepare(
-    'UPDATE stock SET on_hand = ?, reserved = ?, version = ?, updated_at = ? WHERE sku = ?',
+    'UPDATE stock SET on_hand = ?, reserved = ?, version = ?, last_seq = ?, updated_at = ? WHERE sku = ?',
   );
   const insertLedger = sqlite.prepare(
     `INSERT INTO ledger (seq, event_id, type, sku, delta, reserved_delta, on_hand, reserved, version, occurred_at, ref, reason, prev_hash, hash)
@@ -69,7 +69,7 @@ export function createLedgerRepository(db: StoreDb, storeId: string, now: () => 
       head.hash,
     );
     const { seq, id, type, sku, delta, reservedDelta, version, occurredAt, prevHash, hash } = event;
-    updateStock.run(onHand, reserved, version, occurredAt, sku);
+    updateStock.run(onHand, reserved, version, seq, occurredAt, sku);
     insertLedger.run(
       seq,
       id,
