@@ -206,8 +206,12 @@ describe.each(['postgres', 'pglite'] as const)('reconciliation: central against 
     const findings = (await drift()).length;
     expect((await store.call('POST', '/sales', { lines: [{ sku: 'R-3', qty: 2 }] })).status).toBe(201);
     const outcome = await reconcile();
-    expect(outcome.body).toMatchObject({ result: 'in_flight' });
+    expect(outcome.body).toMatchObject({ result: 'in_flight', pendingSkus: 1 }); // R-3; the rest matched
     expect(outcome.body.storeSeq).toBeGreaterThan(outcome.body.centralSeq);
+    const sync = (await app.inject({ method: 'GET', url: '/sync', headers: viewer })).json();
+    expect(sync.items.find((s: { storeId: string }) => s.storeId === 's1')).toMatchObject({
+      reconcileResult: 'in_flight', // checked, so an operator's "not reconciled for an hour" stays quiet
+    });
     expect(await Promise.all(SKUS.map(centralRow))).toEqual(before);
     expect(await drift()).toHaveLength(findings);
   });

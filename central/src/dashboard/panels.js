@@ -24,7 +24,7 @@ export function renderSync(state) {
             : 'not reconciled yet',
         },
         h('span', { class: `badge ${s.chainStatus === 'ok' ? 'ok' : 'bad'}` }, s.chainStatus),
-        s.reconcileResult && s.reconcileResult !== 'match'
+        s.reconcileResult && s.reconcileResult !== 'match' && s.reconcileResult !== 'in_flight'
           ? h('span', { class: 'badge bad' }, s.reconcileResult)
           : null,
       ),

@@ -33,7 +33,7 @@ export type ChainStatus = (typeof CHAIN_STATUSES)[number];
  * state (a discrepancy records each SKU); diverged: central is ahead of the store for some SKU, which
  * only HQ can settle (a restored store, a fork), so nothing was changed.
  */
-export const RECONCILE_RESULTS = ['match', 'repaired', 'diverged'] as const;
+export const RECONCILE_RESULTS = ['match', 'repaired', 'diverged', 'in_flight'] as const;
 
 export const stores = pgTable(
   'stores',

@@ -23,10 +23,16 @@ export function judgeSku(
   centralSeq: number,
 ): Finding | null {
   const c = central ?? { sku: store.sku, onHand: 0, reserved: 0, version: 0 };
-  if (c.onHand === store.onHand && c.reserved === store.reserved && c.version === store.version) return null;
+  if (sameState(store, c)) return null;
   if (c.version === store.version) return { kind: 'repair', store, central };
   if (c.version < store.version) {
     return centralSeq >= (store.seq || storeSeq) ? { kind: 'repair', store, central } : null;
   }
   return storeSeq >= centralSeq ? { kind: 'diverged', store, central } : null;
+}
+
+/** Equal (onHand, reserved, version); a missing row at central is the untouched state. */
+export function sameState(store: SkuState, central: SkuState | undefined): boolean {
+  const c = central ?? { sku: store.sku, onHand: 0, reserved: 0, version: 0 };
+  return c.onHand === store.onHand && c.reserved === store.reserved && c.version === store.version;
 }

@@ -1,4 +1,4 @@
-import type { StoresRepository, StoreWithBreaks } from '../db/stores-repository';
+import type { ReconcileResult, StoresRepository, StoreWithBreaks } from '../db/stores-repository';
 import { decodeCursor, toPage } from '../routes/common-schemas';
 
 export type StoreHealth = {
@@ -20,7 +20,7 @@ export type StoreHealth = {
   createdAt: string;
   /** The last reconciliation that could compare, and what it found. */
   lastReconciledAt: string | null;
-  reconcileResult: 'match' | 'repaired' | 'diverged' | null;
+  reconcileResult: ReconcileResult | null;
 };
 
 /** A store is online while its last heartbeat (or resend reply) is younger than `offlineAfterMs`. */

@@ -15,7 +15,7 @@ import { stock, stores } from '../db/schema';
 import { createStoresRepository } from '../db/stores-repository';
 import type { ApplyHook } from '../domain/apply-batch';
 import { reevaluateLowStock } from '../domain/low-stock-alerts';
-import { type Finding, judgeSku } from '../domain/reconciliation';
+import { type Finding, judgeSku, sameState } from '../domain/reconciliation';
 import type { NatsLink } from './nats-link';
 import type { SyncMetrics } from './sync-metrics';
 
@@ -28,7 +28,8 @@ export type ReconcileOutcome =
       repaired: number;
       diverged: number;
     }
-  | { storeId: string; result: 'in_flight'; storeSeq: number; centralSeq: number }
+  /** Some SKUs' latest events (`pendingSkus` of them, when walked) were still on their way to central. */
+  | { storeId: string; result: 'in_flight'; storeSeq: number; centralSeq: number; pendingSkus?: number }
   | { storeId: string; result: 'unreachable'; error: string };
 
 export type ReconcilerOptions = {
@@ -112,7 +113,7 @@ export class Reconciler {
   async reconcile(storeId: string): Promise<ReconcileOutcome> {
     const outcome = await this.compare(storeId);
     this.opts.metrics.reconciliations.inc({ result: outcome.result });
-    if (outcome.result !== 'in_flight' && outcome.result !== 'unreachable') {
+    if (outcome.result !== 'unreachable') {
       await createStoresRepository(this.opts.db).recordReconciliation(storeId, outcome.result, new Date());
     }
     const level = outcome.result === 'match' || outcome.result === 'in_flight' ? 'debug' : 'warn';
@@ -142,16 +143,21 @@ export class Reconciler {
     // A store never quiet for the few tries above (a busy one) is walked all the same: each page item
     // names the seq of its state, so a SKU whose event central has applied is judged whatever follows.
     let findings: Finding[];
+    let pendingSkus: number;
     try {
-      findings = await this.walk(storeId, central);
+      ({ findings, pendingSkus } = await this.walk(storeId, central));
     } catch (err) {
       return { storeId, result: 'unreachable', error: (err as Error).message };
     }
     const repaired = await this.repair(storeId, findings);
     const diverged = findings.filter((f) => f.kind === 'diverged').length;
     if (repaired === 0 && diverged === 0) {
-      // Every difference was an event still on its way (the store moved on between the requests).
-      return { storeId, result: 'in_flight', storeSeq: lastSeq, centralSeq: central.lastSeq };
+      if (findings.length === 0 && pendingSkus === 0) {
+        // Caught up during the walk: every state the store has, central has.
+        return { storeId, result: 'match', lastSeq, skus: summary.skuCount, repaired: 0, diverged: 0 };
+      }
+      // Every difference was an event still on its way (or an apply that moved the row first).
+      return { storeId, result: 'in_flight', storeSeq: lastSeq, centralSeq: central.lastSeq, pendingSkus };
     }
     this.opts.metrics.reconcileSkus.inc({ kind: 'repaired' }, repaired);
     this.opts.metrics.reconcileSkus.inc({ kind: 'diverged' }, diverged);
@@ -160,8 +166,9 @@ export class Reconciler {
   }
 
   /** Every SKU the store has, page by page, judged against central's row as it is when the page arrives. */
-  private async walk(storeId: string, first: CentralView): Promise<Finding[]> {
+  private async walk(storeId: string, first: CentralView): Promise<{ findings: Finding[]; pendingSkus: number }> {
     const findings: Finding[] = [];
+    let pendingSkus = 0;
     const seen = new Set<string>();
     let afterSku: string | undefined;
     for (;;) {
@@ -173,8 +180,10 @@ export class Reconciler {
         );
         for (const s of page.stock) {
           seen.add(s.sku);
-          const finding = judgeSku(s, now.rows.get(s.sku), page.lastSeq, now.lastSeq);
+          const row = now.rows.get(s.sku);
+          const finding = judgeSku(s, row, page.lastSeq, now.lastSeq);
           if (finding) findings.push(finding);
+          else if (!sameState(s, row)) pendingSkus++;
         }
       }
       if (page.nextAfterSku === null) break;
@@ -185,8 +194,9 @@ export class Reconciler {
       if (seen.has(sku)) continue;
       const finding = judgeSku({ sku, onHand: 0, reserved: 0, version: 0 }, row, first.lastSeq, first.lastSeq);
       if (finding) findings.push(finding);
+      else pendingSkus++;
     }
-    return findings;
+    return { findings, pendingSkus };
   }
 
   /** Repairs (compare-and-set on the row central read) and records every finding; returns rows repaired. */

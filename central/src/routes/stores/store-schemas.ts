@@ -19,9 +19,10 @@ export const StoreSchema = Type.Object({
   createdAt: DateTime,
   lastReconciledAt: Nullable(DateTime),
   reconcileResult: Nullable(
-    Type.Union([Type.Literal('match'), Type.Literal('repaired'), Type.Literal('diverged')], {
+    Type.Union([Type.Literal('match'), Type.Literal('repaired'), Type.Literal('diverged'), Type.Literal('in_flight')], {
       description:
-        'match; repaired: central took the store state (see discrepancies); diverged: central ahead of the store',
+        'match; repaired: central took the store state (see discrepancies); diverged: central ahead of the store; ' +
+        'in_flight: a busy store, every SKU central could judge matched, the rest had events on their way',
     }),
   ),
 });

@@ -35,7 +35,7 @@ const ReconcileSchema = Type.Object({
   storeId: Type.String(),
   result: Type.Union(
     ['match', 'repaired', 'diverged', 'in_flight'].map((r) => Type.Literal(r)),
-    { description: 'in_flight: events were still on their way at every try; ask again' },
+    { description: 'in_flight: some SKUs had events still on their way (the rest matched or were repaired)' },
   ),
   lastSeq: Type.Optional(Type.Integer({ description: 'the seq both sides were compared at' })),
   skus: Type.Optional(Type.Integer()),
@@ -43,6 +43,7 @@ const ReconcileSchema = Type.Object({
   diverged: Type.Optional(Type.Integer()),
   storeSeq: Type.Optional(Type.Integer()),
   centralSeq: Type.Optional(Type.Integer()),
+  pendingSkus: Type.Optional(Type.Integer({ description: 'SKUs not judged: their latest event was on its way' })),
 });
 
 const BreakSchema = Type.Object({
