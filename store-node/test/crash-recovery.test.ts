@@ -8,6 +8,7 @@ import { startStoreProcess } from './support/store-process';
 import { createTestStore, storeEnv, TOKEN } from './support/test-store';
 
 const SKUS = ['CRASH-A', 'CRASH-B', 'CRASH-C'];
+const KILL_AFTER_ACKS = 300;
 
 describe('kill -9 of a store node while writes are in flight (DESIGN §8.6)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'stocksync-crash-'));
@@ -25,6 +26,7 @@ describe('kill -9 of a store node while writes are in flight (DESIGN §8.6)', ()
     const acked = new Map<string, string>();
     let sent = 0;
     let stop = false;
+    let kill = () => {};
     const worker = async (w: number) => {
       for (let i = 0; !stop; i++) {
         const key = `w${w}-${i}`;
@@ -41,16 +43,26 @@ describe('kill -9 of a store node while writes are in flight (DESIGN §8.6)', ()
             }),
           });
           if (res.status === 201) acked.set(key, ((await res.json()) as { id: string }).id);
+          // Killed from here, not from a timer: the other workers' requests are then surely outstanding,
+          // whereas a starved timer could fire after every answer had arrived (seen on a loaded CI box).
+          if (acked.size === KILL_AFTER_ACKS) kill();
         } catch {
           return; // connection reset by the kill: unanswered, so nothing is promised
         }
       }
     };
+    const killed = new Promise<void>((resolve) => {
+      kill = () => {
+        if (stop) return;
+        proc.child.kill('SIGKILL');
+        stop = true;
+        resolve();
+      };
+    });
     const workers = Array.from({ length: 24 }, (_, w) => worker(w));
-    // Kill once plenty has been acknowledged (time-based waits are flaky on a busy machine).
-    for (let waited = 0; acked.size < 300 && waited < 30_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
-    proc.child.kill('SIGKILL');
-    stop = true;
+    const deadline = setTimeout(() => kill(), 30_000);
+    await killed;
+    clearTimeout(deadline);
     await Promise.allSettled(workers);
     await proc.exited;
     expect(acked.size).toBeGreaterThan(100);
