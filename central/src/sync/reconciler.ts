@@ -135,10 +135,10 @@ export class Reconciler {
       if (central.lastSeq === summary.lastSeq) break;
     }
     if (!summary || !central) throw new Error('reconciliation needs at least one attempt');
-    const lastSeq = summary.lastSeq;
+    const { lastSeq, skuCount: skus = 0 } = summary;
     const inStep = central.lastSeq === lastSeq;
     if (inStep && stateChecksum(central.rows.values()).checksum === summary.checksum) {
-      return { storeId, result: 'match', lastSeq, skus: summary.skuCount, repaired: 0, diverged: 0 };
+      return { storeId, result: 'match', lastSeq, skus, repaired: 0, diverged: 0 };
     }
     // A store never quiet for the few tries above (a busy one) is walked all the same: each page item
     // names the seq of its state, so a SKU whose event central has applied is judged whatever follows.
@@ -154,7 +154,7 @@ export class Reconciler {
     if (repaired === 0 && diverged === 0) {
       if (findings.length === 0 && pendingSkus === 0) {
         // Caught up during the walk: every state the store has, central has.
-        return { storeId, result: 'match', lastSeq, skus: summary.skuCount, repaired: 0, diverged: 0 };
+        return { storeId, result: 'match', lastSeq, skus, repaired: 0, diverged: 0 };
       }
       // Every difference was an event still on its way (or an apply that moved the row first).
       return { storeId, result: 'in_flight', storeSeq: lastSeq, centralSeq: central.lastSeq, pendingSkus };
@@ -162,7 +162,7 @@ export class Reconciler {
     this.opts.metrics.reconcileSkus.inc({ kind: 'repaired' }, repaired);
     this.opts.metrics.reconcileSkus.inc({ kind: 'diverged' }, diverged);
     const result = diverged > 0 ? 'diverged' : 'repaired';
-    return { storeId, result, lastSeq, skus: summary.skuCount, repaired, diverged };
+    return { storeId, result, lastSeq, skus, repaired, diverged };
   }
 
   /** Every SKU the store has, page by page, judged against central's row as it is when the page arrives. */

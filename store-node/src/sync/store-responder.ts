@@ -5,23 +5,21 @@ import {
   type Heartbeat,
   type NatsNames,
   ResendRequestSchema,
-  type StoreSkuState,
-  type StoreStateReply,
   type StoreStateRequest,
   StoreStateRequestSchema,
-  stateChecksum,
 } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import type { StoreDb } from '../db/db-plugin';
 import type { LedgerRepository } from '../db/repositories/ledger-repository';
 import type { OutboxRepository } from '../db/repositories/outbox-repository';
+import { createStateReader } from './state-reader';
 
 const resendRequest = compileValidator(ResendRequestSchema);
 const stateRequest = compileValidator(StoreStateRequestSchema);
 const RESEND_CHUNK = 1_000;
 
 type Deps = {
-  db: StoreDb;
+  /** The store's SQLite file: state reads run on a read-only connection of their own. */
+  sqliteFile: string;
   ledger: LedgerRepository;
   outbox: OutboxRepository;
   names: NatsNames;
@@ -84,10 +82,7 @@ export function startStoreResponder(nc: NatsConnection, deps: Deps) {
     },
   });
 
-  // One synchronous read: lastSeq, checksum and page all describe the same moment (no write interleaves).
-  const allStates = deps.db.$client.prepare<[], StoreSkuState>(
-    'SELECT sku, on_hand AS onHand, reserved, version, last_seq AS seq FROM stock ORDER BY sku',
-  );
+  const reader = createStateReader(deps.sqliteFile);
   const stateSub = nc.subscribe(names.stateSubject(storeId), {
     callback: (err, msg) => {
       if (err) return;
@@ -98,19 +93,13 @@ export function startStoreResponder(nc: NatsConnection, deps: Deps) {
         msg.respond(JSON.stringify({ error: (error as Error).message }));
         return;
       }
-      const lastSeq = deps.ledger.lastSeq();
-      const states = allStates.all();
       const { afterSku, limit = 0 } = request;
-      const from = afterSku === undefined ? 0 : states.findIndex((s) => s.sku > afterSku);
-      const page = from < 0 ? [] : states.slice(from, from + limit);
-      const more = from >= 0 && from + limit < states.length && limit > 0;
-      const reply: StoreStateReply = {
-        lastSeq,
-        ...stateChecksum(states),
-        stock: page,
-        nextAfterSku: more ? (page.at(-1)?.sku ?? null) : null,
-      };
-      msg.respond(JSON.stringify(reply));
+      (limit === 0 ? reader.summary() : reader.page(afterSku, limit))
+        .then((reply) => msg.respond(JSON.stringify(reply)))
+        .catch((error: unknown) => {
+          log.warn({ err: (error as Error).message }, 'state request failed');
+          msg.respond(JSON.stringify({ error: 'state read failed' }));
+        });
     },
   });
 
@@ -136,6 +125,7 @@ export function startStoreResponder(nc: NatsConnection, deps: Deps) {
       clearInterval(timer);
       resendSub.unsubscribe();
       stateSub.unsubscribe();
+      return reader.close();
     },
   };
 }

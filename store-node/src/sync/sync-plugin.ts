@@ -46,9 +46,8 @@ export const syncPlugin = fp(
     });
     const stops: Array<() => unknown> = [];
     link.onConnect((nc) => {
-      const { db } = app;
       const responder = startStoreResponder(nc, {
-        db,
+        sqliteFile: app.sqliteFile,
         ledger: repos.ledger,
         outbox: repos.outbox,
         names,
