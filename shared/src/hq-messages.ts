@@ -61,9 +61,22 @@ export const StoreCommandSchema = Type.Union([
     },
     { additionalProperties: false },
   ),
-  /** To both stores; refused by a source that already shipped. */
+  /**
+   * To both stores; refused by a source that already shipped. It carries the transfer (optional: older
+   * centrals did not) so a store that has not seen the request keeps a cancelled record of it, and a
+   * request arriving after its cancel (any reorder) finds the transfer cancelled instead of opening it.
+   */
   Type.Object(
-    { type: Type.Literal('transfer.cancelled'), id: UuidSchema, transferId: UuidSchema, issuedAt: Type.String() },
+    {
+      type: Type.Literal('transfer.cancelled'),
+      id: UuidSchema,
+      transferId: UuidSchema,
+      issuedAt: Type.String(),
+      sku: Type.Optional(TransferFields.sku),
+      qty: Type.Optional(TransferFields.qty),
+      fromStoreId: Type.Optional(TransferFields.fromStoreId),
+      toStoreId: Type.Optional(TransferFields.toStoreId),
+    },
     { additionalProperties: false },
   ),
 ]);

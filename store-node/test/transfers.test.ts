@@ -28,11 +28,16 @@ describe('transfers at the store', () => {
       toStoreId: to,
       issuedAt: new Date().toISOString(),
     }) satisfies StoreCommand;
-  const cancel = (transferId: string): StoreCommand => ({
+  /** `transfer`: what a current central sends along (an older one sent the id alone). */
+  const cancel = (
+    transferId: string,
+    transfer?: { sku: string; qty: number; fromStoreId: string; toStoreId: string },
+  ): StoreCommand => ({
     type: 'transfer.cancelled',
     id: newId(),
     transferId,
     issuedAt: new Date().toISOString(),
+    ...transfer,
   });
   const apply = (c: StoreCommand) => store.app.writes.submit(() => store.app.transfers.applyCommand(c));
   const post = (url: string, payload?: object) =>
@@ -64,6 +69,27 @@ describe('transfers at the store', () => {
     const refused = await post(`/transfers/${big}/ship`);
     expect([refused.statusCode, refused.json().code]).toEqual([409, 'INSUFFICIENT_STOCK']);
     expect(await stock()).toMatchObject({ onHand: 6 });
+    expectStoreInvariants(store.app.sqlite);
+  });
+
+  it('a cancel that overtakes its request leaves a cancelled record: the late request does not reopen it', async () => {
+    const id = newId();
+    const request = command('transfer.requested', id, 's1', 's2');
+    await apply(cancel(id)); // from an older central: nothing to keep, nothing kept
+    expect((await store.request({ method: 'GET', url: `/transfers/${id}` })).statusCode).toBe(404);
+    await apply(cancel(id, { sku, qty: request.qty, fromStoreId: 's1', toStoreId: 's2' }));
+    await apply(request);
+    const view = (await store.request({ method: 'GET', url: `/transfers/${id}` })).json();
+    expect(view).toMatchObject({ status: 'cancelled', sku, qty: 4, fromStoreId: 's1', toStoreId: 's2' });
+    expect((await post(`/transfers/${id}/ship`)).json().code).toBe('CONFLICT');
+    expect(await stock()).toMatchObject({ onHand: 10 });
+
+    // At the target, goods that left before the cancel was known still arrive.
+    const inbound = newId();
+    await apply(cancel(inbound, { sku, qty: 4, fromStoreId: 's2', toStoreId: 's1' }));
+    await apply(command('transfer.in_transit', inbound, 's2', 's1'));
+    expect((await post(`/transfers/${inbound}/receive`)).json()).toMatchObject({ status: 'received', receivedQty: 4 });
+    expect(await stock()).toMatchObject({ onHand: 14 });
     expectStoreInvariants(store.app.sqlite);
   });
 

@@ -27,8 +27,10 @@ function commandPayload(
   issuedAt: string,
 ): StoreCommand {
   switch (type) {
-    case 'transfer.cancelled':
-      return { type, id, transferId: transfer.id, issuedAt };
+    case 'transfer.cancelled': {
+      const { fromStoreId, toStoreId, sku } = transfer;
+      return { type, id, transferId: transfer.id, sku, qty: transfer.qty, fromStoreId, toStoreId, issuedAt };
+    }
     case 'transfer.received':
       return { type, id, transferId: transfer.id, receivedQty: qty, issuedAt };
     default: {

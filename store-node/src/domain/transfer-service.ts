@@ -35,6 +35,19 @@ export function createTransferService(deps: {
       if (command.type === 'transfer.cancelled') {
         const found = transfers.find(command.transferId);
         if (found?.status === 'requested') transfers.update(found.id, { status: 'cancelled', updatedAt: at });
+        const { sku, qty, fromStoreId, toStoreId } = command;
+        if (!found && sku !== undefined && qty !== undefined && fromStoreId !== undefined && toStoreId !== undefined) {
+          // A tombstone: the request, should it come after its cancel, finds the transfer cancelled.
+          transfers.insert({
+            id: command.transferId,
+            ...{ sku, qty, fromStoreId, toStoreId },
+            shippedQty: null,
+            receivedQty: null,
+            status: 'cancelled',
+            createdAt: at,
+            updatedAt: at,
+          });
+        }
         return;
       }
       if (command.type === 'transfer.received') {
