@@ -199,4 +199,33 @@ describe('low-stock alerts (central + a real store node)', () => {
       'resolved:10',
     ]);
   });
+
+  it('a deactivated product resolves its alert and opens none; reactivated, it is evaluated again', async () => {
+    await product('L-4', 5);
+    await move('L-4', '/receipts', 3);
+    const state = async () => (await alertsOf('L-4')).map((a) => [a.status, a.available]);
+    expect(await state()).toEqual([['open', 3]]);
+
+    const removed = await app.inject({ method: 'DELETE', url: '/products/L-4', headers: admin });
+    expect(removed.statusCode).toBe(200);
+    expect(await state()).toEqual([['resolved', 3]]); // nobody restocks a discontinued product
+    await eventually(
+      async () => (await store.call<{ active: boolean }>('GET', '/products/L-4')).body.active,
+      (active) => active === false,
+    );
+    await move('L-4', '/receipts', 1); // 4 < 5, but the product is no longer sold
+    expect(await state()).toEqual([['resolved', 3]]);
+
+    const restored = await app.inject({
+      method: 'PUT',
+      url: '/products/L-4',
+      headers: admin,
+      payload: { name: 'L-4', price: '1.00', defaultMinStock: 5, active: true },
+    });
+    expect(restored.statusCode).toBe(200);
+    expect(await state()).toEqual([
+      ['resolved', 3],
+      ['open', 4],
+    ]);
+  });
 });

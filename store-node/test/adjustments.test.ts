@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { seedStock, uniqueSku } from './support/factories';
+import { productInput, seedStock, uniqueSku } from './support/factories';
 import { expectStoreInvariants } from './support/invariants';
 import { createTestStore, type TestStore } from './support/test-store';
 
@@ -75,6 +75,17 @@ describe('returns, receipts, adjustments and counts', () => {
     await store.request({ method: 'POST', url: '/sales', payload: { lines: [{ sku, qty: 7 }] } });
     const low = (await store.request({ method: 'GET', url: '/stock?lowStock=true' })).json();
     expect(low.items).toMatchObject([{ sku, available: 3, minStock: 4, low: true }]);
+
+    // HQ discontinued it (as the catalog follower applies it): no longer low, as at central.
+    const at = new Date(store.app.clock.now()).toISOString();
+    await store.app.writes.submit(() =>
+      store.app.repos.products.upsert([productInput(sku, { defaultMinStock: 4, active: false })], at),
+    );
+    expect((await store.request({ method: 'GET', url: '/stock?lowStock=true' })).json().items).toEqual([]);
+    expect((await store.request({ method: 'GET', url: `/stock/${sku}` })).json()).toMatchObject({
+      available: 3,
+      low: false,
+    });
   });
 
   it('mixed concurrent sales, holds, returns, receipts and counts keep the ledger exact', async () => {

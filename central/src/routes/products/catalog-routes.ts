@@ -28,8 +28,9 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return row;
   };
   /**
-   * A catalog write in one transaction with the alerts its default minimum opens or resolves at every
-   * store (central's projection keeps the effective minimum per row); the alerts go out after commit.
+   * A catalog write in one transaction with the alerts its default minimum or active flag opens or
+   * resolves at every store (central's projection keeps the effective minimum per row; an inactive
+   * product has no alert); the alerts go out after commit.
    */
   const write = async (change: (products: ProductsRepository) => Promise<ProductRow | undefined>) => {
     const { row, alerts } = await app.db.transaction(async (tx) => {
@@ -124,7 +125,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { sku } = request.params;
-      return published(found(await repo.deactivate(sku), sku));
+      return published(found(await write((products) => products.deactivate(sku)), sku));
     },
   );
 };

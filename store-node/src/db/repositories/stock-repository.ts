@@ -24,7 +24,14 @@ const columns = {
   active: products.active,
 };
 
-function toView(row: { sku: string; onHand: number; reserved: number; version: number; minStock: number }): StockView {
+function toView(row: {
+  sku: string;
+  onHand: number;
+  reserved: number;
+  version: number;
+  minStock: number;
+  active: boolean | number;
+}): StockView {
   const available = row.onHand - row.reserved;
   return {
     sku: row.sku,
@@ -33,7 +40,8 @@ function toView(row: { sku: string; onHand: number; reserved: number; version: n
     available,
     minStock: row.minStock,
     version: row.version,
-    low: available < row.minStock,
+    // As at central: a product HQ no longer sells is not "low" (nobody will restock it).
+    low: Boolean(row.active) && available < row.minStock,
   };
 }
 
@@ -60,7 +68,9 @@ export function createStockRepository(db: StoreDb) {
       const conditions = [
         filter.after ? gt(stock.sku, filter.after) : undefined,
         filter.skuPrefix ? like(stock.sku, `${filter.skuPrefix.replace(/[%_\\]/g, '\\$&')}%`) : undefined,
-        filter.lowStock ? sql`(${stock.onHand} - ${stock.reserved}) < ${minStockExpr}` : undefined,
+        filter.lowStock
+          ? and(eq(products.active, true), sql`(${stock.onHand} - ${stock.reserved}) < ${minStockExpr}`)
+          : undefined,
       ].filter((c) => c !== undefined);
       const rows = db
         .select(columns)
