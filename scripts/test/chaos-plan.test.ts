@@ -109,6 +109,8 @@ function consistentWorld() {
     ledger: ledger.map((e) => ({ ...e, storeId: 's1' })),
     openChainBreaks: 0,
     projectionDrift: [],
+    alertMismatches: [],
+    openAlerts: 0,
     reservations: new Map(),
     transfers: new Map(),
     shortfalls: new Map(),
@@ -154,5 +156,13 @@ describe('chaos audit: each invariant check fires on a planted violation', () =>
     const { violations, examples } = audit(drifted.journal, [drifted.store], drifted.central, []);
     expect(violations.projectionDrift).toBe(1);
     expect(examples).toContain('projectionDrift: s1/A: store 3, central 4 (reconcile:repair:store-v2:central-v2)');
+  });
+
+  it('a low-stock alert that disagrees with its final row is a violation', () => {
+    const wrong = consistentWorld();
+    wrong.central.alertMismatches.push('s1/A: available 3, min 5, 0 open alert(s)');
+    const { violations, examples } = audit(wrong.journal, [wrong.store], wrong.central, []);
+    expect(violations.alerts).toBe(1);
+    expect(examples).toContain('alerts: s1/A: available 3, min 5, 0 open alert(s)');
   });
 });

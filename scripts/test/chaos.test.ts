@@ -27,6 +27,7 @@ describe('chaos, short profile: the whole chain under random traffic and faults 
       ledgerErrors: 0,
       chainBreaks: 0,
       projectionDrift: 0,
+      alerts: 0,
       regressions: 0,
       conservation: 0,
       unexplainedEvents: 0,

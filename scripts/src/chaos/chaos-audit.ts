@@ -11,6 +11,7 @@ export type Violations = Record<
   | 'ledgerErrors'
   | 'chainBreaks'
   | 'projectionDrift'
+  | 'alerts'
   | 'regressions'
   | 'conservation'
   | 'unexplainedEvents'
@@ -19,7 +20,8 @@ export type Violations = Record<
   | 'unanswered',
   number
 >;
-export type AuditResult = { violations: Violations; examples: string[] };
+/** openAlerts: alerts open at the end, so a zero `alerts` count is seen not to be vacuous. */
+export type AuditResult = { violations: Violations; examples: string[]; openAlerts: number };
 
 /** Event types after which available (onHand − reserved) must never be negative (DESIGN §8.2). */
 const GUARDED = new Set(['stock.sold', 'reservation.held', 'transfer.shipped']);
@@ -39,6 +41,7 @@ export function audit(
     ledgerErrors: 0,
     chainBreaks: central.openChainBreaks,
     projectionDrift: central.projectionDrift.length,
+    alerts: central.alertMismatches.length,
     regressions: regressions.length,
     conservation: 0,
     unexplainedEvents: 0,
@@ -53,6 +56,7 @@ export function audit(
   };
   if (central.openChainBreaks > 0) examples.push(`chainBreaks: ${central.openChainBreaks} open at central`);
   examples.push(...central.projectionDrift.slice(0, 3).map((d) => `projectionDrift: ${d}`));
+  examples.push(...central.alertMismatches.slice(0, 3).map((d) => `alerts: ${d}`));
 
   const centralByStore = new Map<string, CentralSnapshot['ledger']>();
   for (const event of central.ledger) {
@@ -173,7 +177,7 @@ export function audit(
 
   checkReservations(journal, stores, central, flag);
   checkTransfers(stores, central, flag);
-  return { violations: v, examples };
+  return { violations: v, examples, openAlerts: central.openAlerts };
 }
 
 function groupByRef<T extends { ref: string | null }>(events: readonly T[]): Map<string, T[]> {

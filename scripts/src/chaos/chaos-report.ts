@@ -20,6 +20,7 @@ export function formatSummary(s: ChaosSummary): string {
     `  ledger errors       ${s.violations.ledgerErrors}`,
     `  chain breaks        ${s.violations.chainBreaks}`,
     `  reconciliation drift ${s.violations.projectionDrift} (last check matched at ${s.reconciledStores.matched} of ${s.reconciledStores.of} stores)`,
+    `  low-stock alerts    ${s.violations.alerts} wrong (${s.openAlerts} open at the end, each checked against its row)`,
     `  version regressions ${s.violations.regressions}`,
     `  transfer balance    ${s.violations.conservation}`,
     `  unexplained events  ${s.violations.unexplainedEvents}`,

@@ -39,6 +39,8 @@ export type ChaosSummary = {
   storeEvents: number;
   /** Stores whose last reconciliation compared and matched: shows the drift count is not vacuous. */
   reconciledStores: { matched: number; of: number };
+  /** Low-stock alerts open at the end (the alert invariant is checked on every final row). */
+  openAlerts: number;
   drained: boolean;
   violations: Violations;
   examples: string[];
@@ -130,6 +132,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
           `select count(*) filter (where reconcile_result = 'match')::int as matched, count(*)::int as of from stores`,
         )
       ).rows[0] ?? { matched: 0, of: 0 },
+      openAlerts: result.openAlerts,
       drained,
       violations: result.violations,
       examples: result.examples,

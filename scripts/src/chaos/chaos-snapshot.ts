@@ -38,6 +38,10 @@ export type CentralSnapshot = {
   openChainBreaks: number;
   /** What reconciliation found different from a store (it ran every second during the run): none may be. */
   projectionDrift: string[];
+  /** (store, SKU)s whose open alerts disagree with the low-stock rule on the final state: none may. */
+  alertMismatches: string[];
+  /** Open alerts at the end: shows the alert check is not vacuous. */
+  openAlerts: number;
   reservations: Map<string, Hold & { storeId: string }>;
   transfers: Map<string, TransferView>;
   shortfalls: Map<string, number>;
@@ -134,6 +138,21 @@ export async function readCentral(pool: pg.Pool): Promise<CentralSnapshot> {
     const products = await q<{ sku: string; name: string; price: string; active: boolean }>(
       'select sku, name, price::text as price, active from products',
     );
+    // The rule of stocksync_low_stock on each final row: exactly one open alert iff an active product's
+    // available is below its effective minimum.
+    const alerts = await q<{
+      store_id: string;
+      sku: string;
+      available: number;
+      min: number;
+      low: boolean;
+      open: number;
+    }>(
+      `select s.store_id, s.sku, s.on_hand - s.reserved as available, coalesce(s.min_stock, p.default_min_stock, 0) as min,
+              coalesce(p.active, true) and s.on_hand - s.reserved < coalesce(s.min_stock, p.default_min_stock, 0) as low,
+              (select count(*)::int from alerts a where a.store_id = s.store_id and a.sku = s.sku and a.status = 'open') as open
+       from stock s left join products p on p.sku = s.sku`,
+    );
     await client.query('rollback');
     return {
       cursors: new Map(cursors.map((c) => [c.store_id, { lastSeq: Number(c.last_seq) }])),
@@ -141,6 +160,10 @@ export async function readCentral(pool: pg.Pool): Promise<CentralSnapshot> {
       ledger,
       openChainBreaks: breaks[0]?.n ?? 0,
       projectionDrift: drift.map((d) => `${d.store_id}/${d.sku}: store ${d.expected}, central ${d.actual} (${d.ref})`),
+      alertMismatches: alerts
+        .filter((a) => a.open !== (a.low ? 1 : 0))
+        .map((a) => `${a.store_id}/${a.sku}: available ${a.available}, min ${a.min}, ${a.open} open alert(s)`),
+      openAlerts: alerts.reduce((n, a) => n + a.open, 0),
       reservations: new Map(reservations.map((r) => [r.id, r])),
       transfers: new Map(transfers.map((t) => [t.id, t])),
       shortfalls: new Map(shortfalls.map((s) => [s.ref, s.short])),
