@@ -15,7 +15,7 @@ export type ResendReply = Static<typeof ResendReplySchema>;
  * Central → store: the store's state for reconciliation (§6b). `limit` 0 asks for the summary: the
  * store's lastSeq and the checksum of ALL its SKU states at that seq (one snapshot). A page (`limit`
  * SKU states after `afterSku`) carries the lastSeq of its own snapshot and no checksum: hashing the whole
- * table for every page had cost a 50,000-SKU store ≈ 250 ms of its POS thread per page.
+ * table for every page had cost a 50,000-SKU store 150–175 ms of its POS thread per page.
  */
 export const StoreStateRequestSchema = Type.Object(
   {

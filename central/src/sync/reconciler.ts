@@ -194,7 +194,6 @@ export class Reconciler {
       if (seen.has(sku)) continue;
       const finding = judgeSku({ sku, onHand: 0, reserved: 0, version: 0 }, row, first.lastSeq, first.lastSeq);
       if (finding) findings.push(finding);
-      else pendingSkus++;
     }
     return { findings, pendingSkus };
   }

@@ -40,7 +40,10 @@ export function createTransferService(deps: {
           // A tombstone: the request, should it come after its cancel, finds the transfer cancelled.
           transfers.insert({
             id: command.transferId,
-            ...{ sku, qty, fromStoreId, toStoreId },
+            sku,
+            qty,
+            fromStoreId,
+            toStoreId,
             shippedQty: null,
             receivedQty: null,
             status: 'cancelled',
