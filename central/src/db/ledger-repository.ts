@@ -1,5 +1,5 @@
 import type { EventType, StockEvent } from '@stocksync/shared';
-import { and, desc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Database } from './database';
 import { ledger } from './schema';
 import type { StockState } from './stock-repository';
@@ -51,6 +51,17 @@ export function createLedgerRepository(db: Database) {
       return new Map(rows.map((r) => [r.seq, r.hash]));
     },
 
+    /** One store's applied events in seq order after `afterSeq` (the unique (store, seq) index). */
+    async storeEvents(storeId: string, afterSeq: number, limit: number): Promise<StockEvent[]> {
+      const rows = await db
+        .select()
+        .from(ledger)
+        .where(and(eq(ledger.storeId, storeId), gt(ledger.seq, afterSeq)))
+        .orderBy(asc(ledger.seq))
+        .limit(limit);
+      return rows.map(ledgerRowToEvent);
+    },
+
     /** Newest first, keyset-paginated on the ledger id. */
     async movements(filter: MovementFilter): Promise<LedgerRow[]> {
       const conditions: (SQL | undefined)[] = [
@@ -85,3 +96,28 @@ export function createLedgerRepository(db: Database) {
   };
 }
 export type LedgerRepository = ReturnType<typeof createLedgerRepository>;
+
+/**
+ * A ledger row as the envelope the store sealed: its hash can be recomputed from it (stores write
+ * `occurredAt` with toISOString, which a timestamptz gives back unchanged).
+ */
+export function ledgerRowToEvent(row: LedgerRow): StockEvent {
+  return {
+    id: row.eventId,
+    schema: 1,
+    storeId: row.storeId,
+    seq: row.seq,
+    type: row.type as EventType,
+    sku: row.sku,
+    delta: row.delta,
+    reservedDelta: row.reservedDelta,
+    onHand: row.onHand,
+    reserved: row.reserved,
+    version: row.version,
+    occurredAt: row.occurredAt.toISOString(),
+    ...(row.ref !== null ? { ref: row.ref } : {}),
+    ...(row.reason !== null ? { reason: row.reason } : {}),
+    prevHash: row.prevHash,
+    hash: row.hash,
+  };
+}

@@ -10,6 +10,7 @@ import { availabilityRoutes } from './products/availability-routes';
 import { catalogRoutes } from './products/catalog-routes';
 import { reservationsRoutes } from './reservations/reservations-routes';
 import { minStockRoutes } from './stores/min-stock-routes';
+import { storeEventsRoutes } from './stores/store-events-routes';
 import { storesRoutes } from './stores/stores-routes';
 import { syncRoutes } from './sync/sync-routes';
 import { transferRoutes } from './transfers/transfer-routes';
@@ -19,6 +20,7 @@ export async function routes(app: FastifyInstance): Promise<void> {
   await app.register(healthRoutes);
   await app.register(dashboardRoutes);
   await app.register(storesRoutes);
+  await app.register(storeEventsRoutes);
   await app.register(inventoryRoutes);
   await app.register(availabilityRoutes);
   await app.register(catalogRoutes);
