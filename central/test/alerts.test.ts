@@ -205,10 +205,18 @@ describe('low-stock alerts (central + a real store node)', () => {
     await move('L-4', '/receipts', 3);
     const state = async () => (await alertsOf('L-4')).map((a) => [a.status, a.available]);
     expect(await state()).toEqual([['open', 3]]);
+    // HQ's inventory agrees with the alert: the row was born on the apply path (no minimum of its own),
+    // so the product's default is its minimum.
+    const lowAtHq = async () =>
+      (await app.inject({ method: 'GET', url: '/stores/s1/inventory?lowStock=true&skuPrefix=L-4', headers: viewer }))
+        .json()
+        .items.map((i: { sku: string; minStock: number; lowStock: boolean }) => [i.sku, i.minStock, i.lowStock]);
+    expect(await lowAtHq()).toEqual([['L-4', 5, true]]);
 
     const removed = await app.inject({ method: 'DELETE', url: '/products/L-4', headers: admin });
     expect(removed.statusCode).toBe(200);
     expect(await state()).toEqual([['resolved', 3]]); // nobody restocks a discontinued product
+    expect(await lowAtHq()).toEqual([]);
     await eventually(
       async () => (await store.call<{ active: boolean }>('GET', '/products/L-4')).body.active,
       (active) => active === false,

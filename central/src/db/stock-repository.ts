@@ -1,8 +1,11 @@
-import { and, asc, eq, isNotNull, like, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, like, type SQL, sql } from 'drizzle-orm';
 import type { Database } from './database';
+import { products } from './hq-schema';
 import { stock } from './schema';
 
 export type StockRow = typeof stock.$inferSelect;
+/** A row with what "low" means for it, as the low-stock alerts judge it (stocksync_low_stock). */
+export type InventoryRow = StockRow & { effectiveMinStock: number; productActive: boolean };
 export type StockState = { storeId: string; sku: string; onHand: number; reserved: number; version: number };
 export type InventoryFilter = {
   storeId?: string | undefined;
@@ -14,6 +17,10 @@ export type InventoryFilter = {
 };
 
 const available = sql`(${stock.onHand} - ${stock.reserved})`;
+// A row born on the apply path has no min_stock of its own until a catalog write sets it: the product's.
+const effectiveMin = sql<number>`coalesce(${stock.minStock}, ${products.defaultMinStock}, 0)`;
+const productActive = sql<boolean>`coalesce(${products.active}, true)`;
+const low = sql`(${productActive} and ${available} < ${effectiveMin})`;
 
 /** LIKE pattern for a literal prefix (SKUs may contain `_`). */
 function prefixPattern(prefix: string): string {
@@ -49,21 +56,22 @@ export function createStockRepository(db: Database) {
     },
 
     /** Keyset-paginated by (store_id, sku). */
-    async list(filter: InventoryFilter): Promise<StockRow[]> {
+    async list(filter: InventoryFilter): Promise<InventoryRow[]> {
       const conditions: (SQL | undefined)[] = [
         filter.storeId ? eq(stock.storeId, filter.storeId) : undefined,
         filter.sku ? eq(stock.sku, filter.sku) : undefined,
         filter.skuPrefix ? like(stock.sku, prefixPattern(filter.skuPrefix)) : undefined,
-        filter.lowStock === true ? and(isNotNull(stock.minStock), sql`${available} < ${stock.minStock}`) : undefined,
-        filter.lowStock === false ? sql`(${stock.minStock} is null or ${available} >= ${stock.minStock})` : undefined,
+        filter.lowStock === true ? low : undefined,
+        filter.lowStock === false ? sql`not ${low}` : undefined,
         // Row-value comparison so the (store_id, sku) primary key serves the keyset page.
         filter.after
           ? sql`(${stock.storeId}, ${stock.sku}) > (${filter.after.storeId}, ${filter.after.sku})`
           : undefined,
       ];
       return db
-        .select()
+        .select({ ...getTableColumns(stock), effectiveMinStock: effectiveMin, productActive })
         .from(stock)
+        .leftJoin(products, eq(products.sku, stock.sku))
         .where(and(...conditions))
         .orderBy(asc(stock.storeId), asc(stock.sku))
         .limit(filter.limit);

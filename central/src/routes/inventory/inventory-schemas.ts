@@ -1,5 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
-import type { StockRow } from '../../db/stock-repository';
+import type { InventoryRow } from '../../db/stock-repository';
 import { DateTime, Nullable } from '../common-schemas';
 
 export const InventoryItemSchema = Type.Object({
@@ -8,14 +8,14 @@ export const InventoryItemSchema = Type.Object({
   onHand: Type.Integer(),
   reserved: Type.Integer(),
   available: Type.Integer(),
-  minStock: Nullable(Type.Integer()),
-  /** available below the store's min stock. */
+  minStock: Nullable(Type.Integer({ description: "the store's minimum, else the product's default" })),
+  /** available below that minimum, for a product still sold: what opens a low-stock alert. */
   lowStock: Type.Boolean(),
   version: Type.Integer(),
   updatedAt: DateTime,
 });
 
-export function inventoryItem(row: StockRow) {
+export function inventoryItem(row: InventoryRow) {
   const available = row.onHand - row.reserved;
   return {
     storeId: row.storeId,
@@ -23,8 +23,8 @@ export function inventoryItem(row: StockRow) {
     onHand: row.onHand,
     reserved: row.reserved,
     available,
-    minStock: row.minStock,
-    lowStock: row.minStock !== null && available < row.minStock,
+    minStock: row.effectiveMinStock,
+    lowStock: row.productActive && available < row.effectiveMinStock,
     version: row.version,
     updatedAt: row.updatedAt.toISOString(),
   };
