@@ -44,5 +44,45 @@ export const StockEventSchema = Type.Object(
   { additionalProperties: false, $id: 'StockEvent' },
 );
 export type StockEvent = Static<typeof StockEventSchema>;
+
+/** A ledger row as store and central keep it (camelCase columns; no storeId, nulls for absent fields). */
+export type LedgerEntry = {
+  eventId: string;
+  seq: number;
+  type: string;
+  sku: string;
+  delta: number;
+  reservedDelta: number;
+  onHand: number;
+  reserved: number;
+  version: number;
+  occurredAt: string;
+  ref: string | null;
+  reason: string | null;
+  prevHash: string;
+  hash: string;
+};
+
+/** The envelope a ledger row was sealed as: its hash recomputes from it (store and central ledgers). */
+export function ledgerEntryToEvent(storeId: string, row: LedgerEntry): StockEvent {
+  return {
+    id: row.eventId,
+    schema: 1,
+    storeId,
+    seq: row.seq,
+    type: row.type as EventType,
+    sku: row.sku,
+    delta: row.delta,
+    reservedDelta: row.reservedDelta,
+    onHand: row.onHand,
+    reserved: row.reserved,
+    version: row.version,
+    occurredAt: row.occurredAt,
+    ...(row.ref !== null ? { ref: row.ref } : {}),
+    ...(row.reason !== null ? { reason: row.reason } : {}),
+    prevHash: row.prevHash,
+    hash: row.hash,
+  };
+}
 /** An event before it is chained: everything but the hash fields. */
 export type UnchainedEvent = Omit<StockEvent, 'prevHash' | 'hash'>;

@@ -1,4 +1,4 @@
-import type { EventType, StockEvent } from '@stocksync/shared';
+import { type EventType, ledgerEntryToEvent, type StockEvent } from '@stocksync/shared';
 import { and, asc, desc, eq, gt, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Database } from './database';
 import { ledger } from './schema';
@@ -97,27 +97,6 @@ export function createLedgerRepository(db: Database) {
 }
 export type LedgerRepository = ReturnType<typeof createLedgerRepository>;
 
-/**
- * A ledger row as the envelope the store sealed: its hash can be recomputed from it (stores write
- * `occurredAt` with toISOString, which a timestamptz gives back unchanged).
- */
-export function ledgerRowToEvent(row: LedgerRow): StockEvent {
-  return {
-    id: row.eventId,
-    schema: 1,
-    storeId: row.storeId,
-    seq: row.seq,
-    type: row.type as EventType,
-    sku: row.sku,
-    delta: row.delta,
-    reservedDelta: row.reservedDelta,
-    onHand: row.onHand,
-    reserved: row.reserved,
-    version: row.version,
-    occurredAt: row.occurredAt.toISOString(),
-    ...(row.ref !== null ? { ref: row.ref } : {}),
-    ...(row.reason !== null ? { reason: row.reason } : {}),
-    prevHash: row.prevHash,
-    hash: row.hash,
-  };
-}
+/** Stores write `occurredAt` with toISOString, which a timestamptz gives back unchanged: hashes recompute. */
+export const ledgerRowToEvent = (row: LedgerRow): StockEvent =>
+  ledgerEntryToEvent(row.storeId, { ...row, occurredAt: row.occurredAt.toISOString() });

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import type { StockEvent } from '@stocksync/shared';
+import { ledgerEntryToEvent, type StockEvent } from '@stocksync/shared';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
-import { ledgerRowToEvent, type StockState } from '../../../store-node/src/db/repositories/ledger-repository';
+import type { StockState } from '../../../store-node/src/db/repositories/ledger-repository';
 import type { ledger } from '../../../store-node/src/db/schema';
 
 export type { StockState };
@@ -87,7 +87,7 @@ export function readStore(storeId: string, dataDir: string): StoreSnapshot {
       return { stock, ledger, holds, transfers, products };
     });
     const rows = read();
-    const events = rows.ledger.map((row) => ledgerRowToEvent(storeId, row));
+    const events = rows.ledger.map((row) => ledgerEntryToEvent(storeId, row));
     return {
       id: storeId,
       stock: new Map(rows.stock.map(({ sku, ...state }) => [sku, state])),

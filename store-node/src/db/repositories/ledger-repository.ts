@@ -1,4 +1,4 @@
-import { type EventType, GENESIS_HASH, newId, type StockEvent, sealEvent } from '@stocksync/shared';
+import { type EventType, GENESIS_HASH, ledgerEntryToEvent, newId, type StockEvent, sealEvent } from '@stocksync/shared';
 import { and, asc, desc, gte, lte, sql } from 'drizzle-orm';
 import type { StoreDb } from '../db-plugin';
 import { ledger } from '../schema';
@@ -99,33 +99,11 @@ export function createLedgerRepository(db: StoreDb, storeId: string, now: () => 
     .limit(sql.placeholder('limit'))
     .prepare();
 
-  /** Events from the ledger (the outbox may be pruned), for gap repair and verification. */
+  /** Events from the ledger (the outbox may be pruned; the ledger never is), for gap repair and verification. */
   function range(fromSeq: number, toSeq = Number.MAX_SAFE_INTEGER, limit = 1000): StockEvent[] {
-    return rangeQuery.all({ from: fromSeq, to: toSeq, limit }).map((row) => ledgerRowToEvent(storeId, row));
+    return rangeQuery.all({ from: fromSeq, to: toSeq, limit }).map((row) => ledgerEntryToEvent(storeId, row));
   }
 
   return { chain, append, range, lastSeq: () => head.seq };
 }
 export type LedgerRepository = ReturnType<typeof createLedgerRepository>;
-
-/** A ledger row as the envelope it was published as (the outbox may be pruned; the ledger never is). */
-export function ledgerRowToEvent(storeId: string, row: typeof ledger.$inferSelect): StockEvent {
-  return {
-    id: row.eventId,
-    schema: 1,
-    storeId,
-    seq: row.seq,
-    type: row.type as EventType,
-    sku: row.sku,
-    delta: row.delta,
-    reservedDelta: row.reservedDelta,
-    onHand: row.onHand,
-    reserved: row.reserved,
-    version: row.version,
-    occurredAt: row.occurredAt,
-    ...(row.ref !== null ? { ref: row.ref } : {}),
-    ...(row.reason !== null ? { reason: row.reason } : {}),
-    prevHash: row.prevHash,
-    hash: row.hash,
-  };
-}
