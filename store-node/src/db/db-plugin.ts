@@ -7,6 +7,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { startCheckpointer } from './checkpointer';
+import { acquireInstanceLock } from './instance-lock';
 import * as schema from './schema';
 
 export type StoreDb = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -44,11 +45,19 @@ export function openStoreDatabase(opts: { dataDir: string; storeId: string; sync
 export const dbPlugin = fp(
   async (app: FastifyInstance) => {
     const { config } = app;
-    const { file, sqlite, db, walFileToSync } = openStoreDatabase({
-      dataDir: config.DATA_DIR,
-      storeId: config.STORE_ID,
-      synchronous: config.SQLITE_SYNCHRONOUS,
-    });
+    const lock = acquireInstanceLock(config.DATA_DIR, config.STORE_ID);
+    let opened: ReturnType<typeof openStoreDatabase>;
+    try {
+      opened = openStoreDatabase({
+        dataDir: config.DATA_DIR,
+        storeId: config.STORE_ID,
+        synchronous: config.SQLITE_SYNCHRONOUS,
+      });
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+    const { file, sqlite, db, walFileToSync } = opened;
     const checkpointer = startCheckpointer(file);
     app.decorate('db', db);
     app.decorate('sqlite', sqlite);
@@ -57,6 +66,7 @@ export const dbPlugin = fp(
     app.addHook('onClose', async () => {
       await checkpointer.stop();
       sqlite.close();
+      lock.release();
     });
   },
   { name: 'db', dependencies: ['config'] },
