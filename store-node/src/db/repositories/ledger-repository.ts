@@ -16,6 +16,11 @@ export type StockChange = {
 
 export type ChainHead = { seq: number; hash: string };
 
+/** A sealed event that does not continue this store's chain or its stock row (store recovery refuses it). */
+export class ChainInvariantError extends Error {
+  override name = 'ChainInvariantError';
+}
+
 /**
  * Appends stock changes: stock row (version + 1), ledger row and outbox row in the caller's
  * transaction, with the per-store gapless seq and hash chain kept in memory (restored by the
@@ -44,6 +49,28 @@ export function createLedgerRepository(db: StoreDb, storeId: string, now: () => 
     },
   };
 
+  /** The stock row (version, last_seq) and the ledger row of one sealed event. */
+  function writeRows(event: StockEvent): void {
+    const { seq, id, type, sku, delta, reservedDelta, onHand, reserved, version, occurredAt, prevHash, hash } = event;
+    updateStock.run(onHand, reserved, version, seq, occurredAt, sku);
+    insertLedger.run(
+      seq,
+      id,
+      type,
+      sku,
+      delta,
+      reservedDelta,
+      onHand,
+      reserved,
+      version,
+      occurredAt,
+      event.ref ?? null,
+      event.reason ?? null,
+      prevHash,
+      hash,
+    );
+  }
+
   function append(change: StockChange, current: StockState): StockEvent {
     const onHand = current.onHand + change.delta;
     const reserved = current.reserved + change.reservedDelta;
@@ -68,27 +95,33 @@ export function createLedgerRepository(db: StoreDb, storeId: string, now: () => 
       },
       head.hash,
     );
-    const { seq, id, type, sku, delta, reservedDelta, version, occurredAt, prevHash, hash } = event;
-    updateStock.run(onHand, reserved, version, seq, occurredAt, sku);
-    insertLedger.run(
-      seq,
-      id,
-      type,
-      sku,
-      delta,
-      reservedDelta,
-      onHand,
-      reserved,
-      version,
-      occurredAt,
-      event.ref ?? null,
-      event.reason ?? null,
-      prevHash,
-      hash,
-    );
-    insertOutbox.run(seq, id, json, ms);
+    writeRows(event);
+    insertOutbox.run(event.seq, event.id, json, ms);
     head = { seq: event.seq, hash: event.hash };
     return event;
+  }
+
+  /**
+   * Takes in an event this store sealed before (store recovery: central gives back what a restored
+   * backup lacks): the stock row and ledger row exactly as the event says, no outbox row (central has
+   * it). The caller has verified the hash chain; this checks the event extends the head and the row.
+   */
+  function adopt(event: StockEvent, current: StockState): void {
+    if (event.seq !== head.seq + 1 || event.prevHash !== head.hash) {
+      throw new ChainInvariantError(`event ${event.seq} does not extend the chain head ${head.seq}`);
+    }
+    const { seq, sku, delta, reservedDelta, onHand, reserved, version } = event;
+    if (
+      current.onHand + delta !== onHand ||
+      current.reserved + reservedDelta !== reserved ||
+      current.version + 1 !== version
+    ) {
+      throw new ChainInvariantError(
+        `event ${seq} (${sku} v${version}) does not follow the stored row (onHand ${current.onHand}, reserved ${current.reserved}, v${current.version})`,
+      );
+    }
+    writeRows(event);
+    head = { seq, hash: event.hash };
   }
 
   const rangeQuery = db
@@ -104,6 +137,6 @@ export function createLedgerRepository(db: StoreDb, storeId: string, now: () => 
     return rangeQuery.all({ from: fromSeq, to: toSeq, limit }).map((row) => ledgerEntryToEvent(storeId, row));
   }
 
-  return { chain, append, range, lastSeq: () => head.seq };
+  return { chain, append, adopt, range, head: () => head, lastSeq: () => head.seq };
 }
 export type LedgerRepository = ReturnType<typeof createLedgerRepository>;

@@ -1,0 +1,299 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { GENESIS_HASH, ledgerEntryToEvent, verifyChain } from '@stocksync/shared';
+import { CENTRAL_SERVER, ServiceProcess, STORE_SERVER, TestNatsServer } from '@stocksync/shared/testing';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireInstanceLock } from '../../store-node/src/db/instance-lock';
+import { seedStore } from '../../store-node/src/seed-store';
+import { httpCall, pollUntil, type ServiceClient } from '../src/chain/http-client';
+
+const ADMIN = 'admin-token-recovery';
+const VIEWER = 'viewer-token-recovery';
+const STORE_TOKEN = 'store-token-recovery';
+const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+const ROOT = new URL('../../', import.meta.url).pathname;
+const run = promisify(execFile);
+const LEDGER_ROWS = `SELECT seq, event_id AS eventId, type, sku, delta, reserved_delta AS reservedDelta, on_hand AS onHand,
+  reserved, version, occurred_at AS occurredAt, ref, reason, prev_hash AS prevHash, hash FROM ledger ORDER BY seq`;
+
+type StockItem = { sku: string; onHand: number; reserved: number; version: number };
+type Reservation = { id: string; sku: string; qty: number; status: string; source?: string; expiresAt: string };
+type Transfer = { id: string; status: string };
+type LedgerRow = Parameters<typeof ledgerEntryToEvent>[1];
+
+describe('a store restored from an old backup catches up from central before it sells again', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stocksync-recovery-'));
+  const database = `recovery_${randomBytes(4).toString('hex')}`;
+  const prefix = `rc${randomBytes(3).toString('hex')}`;
+  const s1Dir = join(dir, 's1');
+  const s1File = join(s1Dir, 'store-s1.sqlite');
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  let nats: TestNatsServer;
+  let central: ServiceProcess;
+  let s1: ServiceProcess;
+  let s2: ServiceProcess;
+  const hq = (): ServiceClient => ({ url: central.url, token: ADMIN });
+  const at = (store: ServiceProcess): ServiceClient => ({ url: store.url, token: STORE_TOKEN });
+
+  const recover = async (...args: string[]) => {
+    const env = { ...process.env, STORE_ID: 's1', DATA_DIR: s1Dir, CENTRAL_URL: central.url, HQ_TOKEN: VIEWER };
+    try {
+      const { stdout, stderr } = await run(
+        process.execPath,
+        ['--import', 'tsx', 'store-node/src/recover.ts', ...args],
+        {
+          cwd: ROOT,
+          env,
+        },
+      );
+      return { code: 0, report: JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}'), stderr };
+    } catch (error) {
+      const failed = error as { code: number; stderr: string };
+      return { code: failed.code, report: null, stderr: failed.stderr };
+    }
+  };
+  /** The store's SQLite as the recovery left it, read with the node stopped. */
+  const readStore = <T>(read: (db: Database.Database) => T): T => {
+    const db = new Database(s1File, { readonly: true });
+    try {
+      return read(db);
+    } finally {
+      db.close();
+    }
+  };
+  const localHead = () => readStore((db) => db.prepare('SELECT max(seq) AS seq FROM ledger').get() as { seq: number });
+  const centralSeq = async () => (await httpCall<{ lastSeq: number }>(hq(), 'GET', '/stores/s1')).body.lastSeq;
+  const storeSeq = async () => (await httpCall<{ lastSeq: number }>(at(s1), 'GET', '/sync')).body.lastSeq;
+  const caughtUp = async () => {
+    const seq = await storeSeq();
+    await pollUntil(centralSeq, (c) => c === seq, { what: `central applies s1 up to ${seq}` });
+    return seq;
+  };
+  const stockOf = async (store: ServiceProcess) =>
+    (await httpCall<{ items: StockItem[] }>(at(store), 'GET', '/stock?limit=100')).body.items.map(
+      ({ sku, onHand, reserved, version }) => ({ sku, onHand, reserved, version }),
+    );
+  const restoreBackup = async (backup: string) => {
+    await s1.stop();
+    for (const suffix of ['-wal', '-shm']) rmSync(`${s1File}${suffix}`, { force: true });
+    copyFileSync(backup, s1File);
+  };
+  const takeBackup = (name: string) => {
+    const file = join(dir, name);
+    const db = new Database(s1File, { readonly: true });
+    db.exec(`VACUUM INTO '${file}'`); // a hot backup, as docs/operations.md takes it
+    db.close();
+    return file;
+  };
+
+  beforeAll(async () => {
+    await admin.connect();
+    await admin.query(`create database ${database}`);
+    nats = await TestNatsServer.start();
+    const common = { NATS_URL: nats.url, NATS_PREFIX: prefix, LOG_LEVEL: 'warn' };
+    central = await ServiceProcess.start('central', CENTRAL_SERVER, {
+      ...common,
+      DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
+      DATA_DIR: join(dir, 'central'),
+      REDIS_KEY_PREFIX: `${prefix}:`,
+      HQ_ADMIN_TOKEN: ADMIN,
+      HQ_VIEWER_TOKEN: VIEWER,
+    });
+    const products = ['R-A', 'R-B'].map((sku) => ({ sku, name: sku, price: '2.00' }));
+    const stores: ServiceProcess[] = [];
+    for (const storeId of ['s1', 's2']) {
+      const dataDir = join(dir, storeId);
+      await seedStore({ dataDir, storeId, products, openingStock: () => 40 });
+      stores.push(
+        await ServiceProcess.start(storeId, STORE_SERVER, {
+          ...common,
+          STORE_ID: storeId,
+          STORE_TOKEN,
+          DATA_DIR: dataDir,
+        }),
+      );
+    }
+    [s1, s2] = stores as [ServiceProcess, ServiceProcess];
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled([s1?.stop(), s2?.stop(), central?.stop()]);
+    await nats?.stop();
+    await admin.query(`drop database if exists ${database} with (force)`);
+    await admin.end();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('replays what the backup lacks (stock, chain, holds, transfers, a new product); the node then sells on the same chain', async () => {
+    // Before the backup: a sale, a POS hold confirmed only after it, a transfer the store will ship after it.
+    expect((await httpCall(at(s1), 'POST', '/sales', { lines: [{ sku: 'R-A', qty: 1 }] })).status).toBe(201);
+    const early = await httpCall<Reservation>(at(s1), 'POST', '/reservations', {
+      sku: 'R-B',
+      qty: 2,
+      ttlSeconds: 3600,
+    });
+    expect(early.status).toBe(201);
+    const shipLater = await httpCall<Transfer>(hq(), 'POST', '/transfers', {
+      sku: 'R-A',
+      fromStoreId: 's1',
+      toStoreId: 's2',
+      qty: 3,
+    });
+    expect(shipLater.status).toBe(201);
+    await pollUntil(
+      () => httpCall<Transfer>(at(s1), 'GET', `/transfers/${shipLater.body.id}`),
+      (r) => r.body?.status === 'requested',
+    );
+    const backupSeq = await caughtUp();
+    const backup = takeBackup('s1-backup.sqlite');
+
+    // After the backup: everything the restored store must learn from central.
+    expect((await httpCall(at(s1), 'POST', '/sales', { lines: [{ sku: 'R-A', qty: 2 }] })).status).toBe(201);
+    expect((await httpCall(at(s1), 'POST', `/reservations/${early.body.id}/confirm`)).status).toBe(200);
+    const posHold = await httpCall<Reservation>(at(s1), 'POST', '/reservations', {
+      sku: 'R-A',
+      qty: 1,
+      ttlSeconds: 600,
+    });
+    expect(posHold.status).toBe(201);
+    const online = await httpCall<Reservation>(hq(), 'POST', '/reservations', {
+      sku: 'R-B',
+      qty: 1,
+      storeId: 's1',
+      ttlSeconds: 7200,
+      orderRef: 'web-1',
+    });
+    expect(online.status).toBe(201);
+    expect((await httpCall(at(s1), 'POST', `/transfers/${shipLater.body.id}/ship`)).status).toBe(200);
+    const shipNext = await httpCall<Transfer>(hq(), 'POST', '/transfers', {
+      sku: 'R-B',
+      fromStoreId: 's1',
+      toStoreId: 's2',
+      qty: 1,
+    });
+    await pollUntil(
+      () => httpCall<Transfer>(at(s1), 'GET', `/transfers/${shipNext.body.id}`),
+      (r) => r.body?.status === 'requested',
+    );
+    const created = await httpCall(hq(), 'POST', '/products', { sku: 'R-NEW', name: 'New', price: '5.00' });
+    expect(created.status).toBe(201);
+    await pollUntil(
+      () => httpCall(at(s1), 'GET', '/stock/R-NEW'),
+      (r) => r.status === 200,
+    );
+    expect((await httpCall(at(s1), 'POST', '/receipts', { lines: [{ sku: 'R-NEW', qty: 7 }] })).status).toBe(201);
+    const lastSeq = await caughtUp();
+    const truth = await stockOf(s1);
+
+    await restoreBackup(backup);
+    expect(localHead().seq).toBe(backupSeq);
+
+    // Refused while another process holds the store (a running node), and a dry run writes nothing.
+    const lock = acquireInstanceLock(s1Dir, 's1');
+    const locked = await recover();
+    lock.release();
+    expect([locked.code, locked.stderr]).toEqual([2, expect.stringContaining('already runs')]);
+    const dry = await recover('--dry-run');
+    expect([dry.code, dry.report.outcome, dry.report.events]).toEqual([0, 'would_replay', lastSeq - backupSeq]);
+    expect(localHead().seq).toBe(backupSeq);
+
+    const done = await recover();
+    expect(done.code).toBe(0);
+    expect(done.report).toMatchObject({
+      outcome: 'replayed',
+      fromSeq: backupSeq,
+      toSeq: lastSeq,
+      events: lastSeq - backupSeq,
+      productsAdded: 1,
+      holds: { restored: 2, fromCentral: 1, fromPos: 1, closed: 1 },
+    });
+    expect(done.stderr).toContain(`POS hold ${posHold.body.id}`);
+
+    // The SQLite file: one unbroken chain from genesis, every event central's, cursor past them all.
+    const { events, cursor, marker, holds, transfers } = readStore((db) => ({
+      events: (db.prepare(LEDGER_ROWS).all() as LedgerRow[]).map((row) => ledgerEntryToEvent('s1', row)),
+      cursor: db.prepare("SELECT value FROM sync_state WHERE key = 'last_published_seq'").get() as { value: number },
+      marker: db.prepare("SELECT value FROM sync_state WHERE key = 'recovery_from_seq'").get(),
+      holds: db
+        .prepare('SELECT id, status, source, order_ref AS orderRef, expires_at_ms AS expiresAtMs FROM reservations')
+        .all(),
+      transfers: db.prepare('SELECT id, status FROM transfers ORDER BY id').all(),
+    }));
+    expect(verifyChain(events, GENESIS_HASH, 0)).toBeNull();
+    expect(events).toHaveLength(lastSeq);
+    const centralEvents = await httpCall<{ items: typeof events }>(
+      hq(),
+      'GET',
+      `/stores/s1/events?afterSeq=${backupSeq}&limit=1000`,
+    );
+    expect(events.slice(backupSeq)).toEqual(centralEvents.body.items);
+    expect(cursor.value).toBe(lastSeq);
+    expect(marker).toBeUndefined();
+    const heldAt = Date.parse(events.find((e) => e.ref === posHold.body.id)?.occurredAt ?? '');
+    expect(holds).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: early.body.id, status: 'confirmed' }),
+        { id: posHold.body.id, status: 'held', source: 'pos', orderRef: null, expiresAtMs: heldAt + 24 * 3_600_000 },
+        {
+          id: online.body.id,
+          status: 'held',
+          source: 'central',
+          orderRef: 'web-1',
+          expiresAtMs: Date.parse(online.body.expiresAt),
+        },
+      ]),
+    );
+    expect(transfers).toEqual(
+      [
+        { id: shipLater.body.id, status: 'in_transit' },
+        { id: shipNext.body.id, status: 'requested' },
+      ].sort((a, b) => a.id.localeCompare(b.id)),
+    );
+
+    // Running it again finds nothing to do.
+    const again = await recover();
+    expect([again.code, again.report.outcome, again.report.events]).toEqual([0, 'up_to_date', 0]);
+
+    // The node starts on the recovered file: same stock as before the loss, and what it writes next
+    // extends the chain central holds (no break), including work that only central had told it about.
+    await s1.start();
+    expect(await stockOf(s1)).toEqual(truth);
+    expect((await httpCall(at(s1), 'POST', `/transfers/${shipNext.body.id}/ship`)).status).toBe(200);
+    expect((await httpCall(hq(), 'POST', `/reservations/${online.body.id}/confirm`)).status).toBe(200);
+    expect((await httpCall(at(s1), 'POST', '/sales', { lines: [{ sku: 'R-NEW', qty: 1 }] })).status).toBe(201);
+    expect(await caughtUp()).toBe(lastSeq + 3);
+    const store = (await httpCall<{ chainStatus: string; openBreaks: number }>(hq(), 'GET', '/stores/s1')).body;
+    expect([store.chainStatus, store.openBreaks]).toEqual(['ok', 0]);
+  });
+
+  it('refuses, changing nothing, when the restored store already wrote over history central holds (a fork)', async () => {
+    const backup = takeBackup('s1-backup-2.sqlite');
+    const backupSeq = (await httpCall<{ lastSeq: number }>(at(s1), 'GET', '/sync')).body.lastSeq;
+    expect((await httpCall(at(s1), 'POST', '/sales', { lines: [{ sku: 'R-A', qty: 1 }] })).status).toBe(201);
+    await caughtUp();
+    await restoreBackup(backup);
+    // Started on the backup without a recovery: its next sale reuses a seq central holds.
+    await s1.start();
+    expect((await httpCall(at(s1), 'POST', '/sales', { lines: [{ sku: 'R-B', qty: 1 }] })).status).toBe(201);
+    await pollUntil(
+      async () => (await httpCall<{ openBreaks: number }>(hq(), 'GET', '/stores/s1')).body.openBreaks,
+      (breaks) => breaks > 0,
+      { what: 'central records the fork' },
+    );
+    await s1.stop();
+    const before = readStore((db) => db.prepare('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1').get());
+
+    const refused = await recover();
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`part after seq ${backupSeq}: the store has 1 event(s) central does not`);
+    expect(readStore((db) => db.prepare('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1').get())).toEqual(
+      before,
+    );
+  });
+});

@@ -1,0 +1,162 @@
+import type { StoreDb } from '../db/db-plugin';
+import { createReservationRepository, type ReservationStatus } from '../db/repositories/reservation-repository';
+import { createTransferRepository, type TransferRecord } from '../db/repositories/transfer-repository';
+import type { CentralHistoryClient, CentralTransfer } from './central-history-client';
+
+type LedgerRef = { type: string; sku: string; reservedDelta: number; occurredAt: string; ref: string | null };
+
+/** What the replayed events say of one hold: made (with its quantity) in the range or before it, and its last status. */
+export type HoldTrail = {
+  id: string;
+  sku: string;
+  qty: number | null;
+  heldAt: string | null;
+  status: ReservationStatus;
+  at: string;
+};
+
+const CLOSED: Record<string, ReservationStatus> = {
+  'reservation.confirmed': 'confirmed',
+  'reservation.released': 'released',
+  'reservation.expired': 'expired',
+};
+
+/** Folds reservation events (in seq order) into each hold's trail. */
+export function holdTrails(rows: readonly LedgerRef[]): Map<string, HoldTrail> {
+  const trails = new Map<string, HoldTrail>();
+  for (const row of rows) {
+    if (!row.ref) continue;
+    if (row.type === 'reservation.held') {
+      trails.set(row.ref, {
+        id: row.ref,
+        sku: row.sku,
+        qty: row.reservedDelta,
+        heldAt: row.occurredAt,
+        status: 'held',
+        at: row.occurredAt,
+      });
+      continue;
+    }
+    const status = CLOSED[row.type];
+    if (!status) continue;
+    const trail = trails.get(row.ref);
+    trails.set(
+      row.ref,
+      trail
+        ? { ...trail, status, at: row.occurredAt }
+        : { id: row.ref, sku: row.sku, qty: null, heldAt: null, status, at: row.occurredAt },
+    );
+  }
+  return trails;
+}
+
+export type HoldRepairReport = {
+  restored: number;
+  fromCentral: number;
+  fromPos: number;
+  closed: number;
+  posHolds: Array<{ id: string; sku: string; qty: number; expiresAt: string }>;
+};
+
+/**
+ * Holds and transfer views are not in the events' stock fields, so the replay alone leaves them as
+ * the backup had them. Holds: each one made after the backup is recreated from its event; an online
+ * hold takes its expiry and order from central's reservation row, a POS hold (central has no row for
+ * it, and its TTL was never published) gets `posHoldHours` from when it was made. Holds closed after
+ * the backup take the status of their last event. Transfers: every one this store is part of and the
+ * replay touched, the backup had open, or central has open is set to central's view, since the
+ * commands that told the store were acknowledged before the backup came back and will not come again.
+ */
+export function createViewRepair(db: StoreDb, central: CentralHistoryClient, storeId: string) {
+  const sqlite = db.$client;
+  const reservations = createReservationRepository(db);
+  const transfers = createTransferRepository(db);
+  const refsAfter = sqlite.prepare<[number, string], LedgerRef>(
+    `SELECT type, sku, reserved_delta AS reservedDelta, occurred_at AS occurredAt, ref
+     FROM ledger WHERE seq > ? AND type GLOB ? ORDER BY seq`,
+  );
+  const openTransferIds = sqlite.prepare<[], { id: string }>(
+    "SELECT id FROM transfers WHERE status IN ('requested', 'in_transit')",
+  );
+
+  async function repairHolds(afterSeq: number, posHoldHours: number): Promise<HoldRepairReport> {
+    const report: HoldRepairReport = { restored: 0, fromCentral: 0, fromPos: 0, closed: 0, posHolds: [] };
+    const trails = holdTrails(refsAfter.all(afterSeq, 'reservation.*'));
+    const inserts: Parameters<typeof reservations.insert>[0][] = [];
+    const closes: HoldTrail[] = [];
+    for (const trail of trails.values()) {
+      const local = reservations.find(trail.id);
+      if (local) {
+        if (local.status !== trail.status) closes.push(trail);
+        continue;
+      }
+      if (trail.qty === null || trail.heldAt === null) continue; // closed a hold the backup never had: nothing to show
+      const online = await central.reservation(trail.id);
+      const expiresAtMs = online ? Date.parse(online.expiresAt) : Date.parse(trail.heldAt) + posHoldHours * 3_600_000;
+      inserts.push({
+        id: trail.id,
+        sku: trail.sku,
+        qty: trail.qty,
+        status: trail.status,
+        source: online ? 'central' : 'pos',
+        orderRef: online?.orderRef ?? null,
+        expiresAtMs,
+        createdAt: trail.heldAt,
+        updatedAt: trail.at,
+      });
+      if (online) report.fromCentral++;
+      else report.fromPos++;
+      if (!online && trail.status === 'held') {
+        report.posHolds.push({
+          id: trail.id,
+          sku: trail.sku,
+          qty: trail.qty,
+          expiresAt: new Date(expiresAtMs).toISOString(),
+        });
+      }
+    }
+    sqlite.transaction(() => {
+      for (const row of inserts) reservations.insert(row);
+      for (const trail of closes) reservations.setStatus(trail.id, trail.status, trail.at);
+    })();
+    report.restored = inserts.length;
+    report.closed = closes.length;
+    return report;
+  }
+
+  async function repairTransfers(afterSeq: number): Promise<number> {
+    const known = new Map<string, CentralTransfer>();
+    for (const status of ['requested', 'in_transit'] as const) {
+      for (const t of await central.transfersOfStore(status)) known.set(t.id, t);
+    }
+    const ids = new Set([
+      ...refsAfter.all(afterSeq, 'transfer.*').flatMap((r) => (r.ref ? [r.ref] : [])),
+      ...openTransferIds.all().map((r) => r.id),
+    ]);
+    for (const id of ids) {
+      if (known.has(id)) continue;
+      const found = await central.transfer(id);
+      if (found) known.set(id, found);
+    }
+    const mine = [...known.values()].filter((t) => t.fromStoreId === storeId || t.toStoreId === storeId);
+    sqlite.transaction(() => {
+      for (const t of mine) {
+        const view: Omit<TransferRecord, 'id' | 'createdAt'> = {
+          sku: t.sku,
+          fromStoreId: t.fromStoreId,
+          toStoreId: t.toStoreId,
+          qty: t.qty,
+          shippedQty: t.shippedQty,
+          receivedQty: t.receivedQty,
+          status: t.status,
+          updatedAt: t.updatedAt,
+        };
+        if (transfers.find(t.id)) transfers.update(t.id, view);
+        else transfers.insert({ id: t.id, createdAt: t.createdAt, ...view });
+      }
+    })();
+    return mine.length;
+  }
+
+  return { repairHolds, repairTransfers };
+}
