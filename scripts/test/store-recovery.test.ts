@@ -10,6 +10,12 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireInstanceLock } from '../../store-node/src/db/instance-lock';
+import {
+  type CentralHistoryClient,
+  CentralRequestError,
+  createCentralHistoryClient,
+} from '../../store-node/src/recovery/central-history-client';
+import { recoverStore } from '../../store-node/src/recovery/recover-store';
 import { seedStore } from '../../store-node/src/seed-store';
 import { httpCall, pollUntil, type ServiceClient } from '../src/chain/http-client';
 
@@ -270,6 +276,50 @@ describe('a store restored from an old backup catches up from central before it 
     expect(await caughtUp()).toBe(lastSeq + 3);
     const store = (await httpCall<{ chainStatus: string; openBreaks: number }>(hq(), 'GET', '/stores/s1')).body;
     expect([store.chainStatus, store.openBreaks]).toEqual(['ok', 0]);
+  });
+
+  it("an interrupted recovery continues from the file's head and still rebuilds the first run's holds", async () => {
+    const backup = takeBackup('s1-backup-resume.sqlite');
+    const backupSeq = await storeSeq();
+    const hold = await httpCall<Reservation>(at(s1), 'POST', '/reservations', { sku: 'R-A', qty: 1, ttlSeconds: 600 });
+    expect(hold.status).toBe(201);
+    for (let i = 0; i < 3; i++) {
+      expect((await httpCall(at(s1), 'POST', '/sales', { lines: [{ sku: 'R-B', qty: 1 }] })).status).toBe(201);
+    }
+    const lastSeq = await caughtUp();
+    await restoreBackup(backup);
+
+    const real = createCentralHistoryClient({ baseUrl: central.url, token: VIEWER, storeId: 's1' });
+    let pages = 0;
+    const cutAfterFirstPage: CentralHistoryClient = {
+      ...real,
+      eventsAfter: async (afterSeq, limit) => {
+        if (++pages === 2) throw new CentralRequestError('link cut');
+        return real.eventsAfter(afterSeq, limit);
+      },
+    };
+    const options = { dataDir: s1Dir, storeId: 's1', posHoldHours: 24, pageSize: 2 };
+    await expect(recoverStore({ ...options, central: cutAfterFirstPage })).rejects.toThrow('link cut');
+    // The first page (the hold and a sale) is in, whole; the hold view is not rebuilt yet.
+    expect(localHead().seq).toBe(backupSeq + 2);
+    const holdRow = () =>
+      readStore((db) => db.prepare('SELECT status, source FROM reservations WHERE id = ?').get(hold.body.id));
+    expect(holdRow()).toBeUndefined();
+
+    const resumed = await recoverStore({ ...options, central: real });
+    expect(resumed).toMatchObject({
+      outcome: 'replayed',
+      fromSeq: backupSeq,
+      toSeq: lastSeq,
+      events: lastSeq - backupSeq - 2,
+    });
+    expect(resumed.holds).toMatchObject({ restored: 1, fromPos: 1 });
+    expect(holdRow()).toEqual({ status: 'held', source: 'pos' });
+
+    await s1.start();
+    expect((await httpCall(at(s1), 'POST', '/sales', { lines: [{ sku: 'R-B', qty: 1 }] })).status).toBe(201);
+    expect(await caughtUp()).toBe(lastSeq + 1);
+    expect((await httpCall<{ openBreaks: number }>(hq(), 'GET', '/stores/s1')).body.openBreaks).toBe(0);
   });
 
   it('refuses, changing nothing, when the restored store already wrote over history central holds (a fork)', async () => {
