@@ -289,6 +289,28 @@ describe('a store restored from an old backup catches up from central before it 
     const lastSeq = await caughtUp();
     await restoreBackup(backup);
 
+    // Started on the backup by mistake, online: central's answer to its first heartbeat (awaited before
+    // the port opens) shows the file is behind, and every stock change is refused before one can fork.
+    await s1.start();
+    const refusedSale = await httpCall<{ code: string }>(at(s1), 'POST', '/sales', { lines: [{ sku: 'R-A', qty: 1 }] });
+    expect([refusedSale.status, refusedSale.body.code]).toEqual([503, 'STORE_BEHIND_CENTRAL']);
+    const refusedHold = await httpCall<{ code: string }>(at(s1), 'POST', '/reservations', {
+      sku: 'R-A',
+      qty: 1,
+      ttlSeconds: 60,
+    });
+    expect([refusedHold.status, refusedHold.body.code]).toEqual([503, 'STORE_BEHIND_CENTRAL']);
+    const sync = await httpCall<{ behindCentral: unknown; lastSeq: number }>(at(s1), 'GET', '/sync');
+    expect(sync.body).toMatchObject({
+      lastSeq: backupSeq,
+      behindCentral: { centralSeq: lastSeq, localSeq: backupSeq },
+    });
+    expect(
+      (await fetch(`${s1.url}/metrics`).then((r) => r.text())).match(/^store_behind_central{[^}]*} (\d)/m)?.[1],
+    ).toBe('1');
+    await s1.stop();
+    expect(localHead().seq).toBe(backupSeq);
+
     const real = createCentralHistoryClient({ baseUrl: central.url, token: VIEWER, storeId: 's1' });
     let pages = 0;
     const cutAfterFirstPage: CentralHistoryClient = {
@@ -322,21 +344,24 @@ describe('a store restored from an old backup catches up from central before it 
     expect((await httpCall<{ openBreaks: number }>(hq(), 'GET', '/stores/s1')).body.openBreaks).toBe(0);
   });
 
-  it('refuses, changing nothing, when the restored store already wrote over history central holds (a fork)', async () => {
+  it('refuses, changing nothing, when the restored store already sold offline over history central holds (a fork)', async () => {
     const backup = takeBackup('s1-backup-2.sqlite');
     const backupSeq = (await httpCall<{ lastSeq: number }>(at(s1), 'GET', '/sync')).body.lastSeq;
     expect((await httpCall(at(s1), 'POST', '/sales', { lines: [{ sku: 'R-A', qty: 1 }] })).status).toBe(201);
     await caughtUp();
     await restoreBackup(backup);
-    // Started on the backup without a recovery: its next sale reuses a seq central holds.
-    await s1.start();
-    expect((await httpCall(at(s1), 'POST', '/sales', { lines: [{ sku: 'R-B', qty: 1 }] })).status).toBe(201);
-    await pollUntil(
-      async () => (await httpCall<{ openBreaks: number }>(hq(), 'GET', '/stores/s1')).body.openBreaks,
-      (breaks) => breaks > 0,
-      { what: 'central records the fork' },
-    );
-    await s1.stop();
+    // Started on the backup without a recovery and without NATS (nothing can warn it): its next sale
+    // reuses a seq central holds.
+    const offline = await ServiceProcess.start('s1-offline', STORE_SERVER, {
+      NATS_URL: 'nats://127.0.0.1:9',
+      STARTUP_CENTRAL_CHECK_MS: '200',
+      LOG_LEVEL: 'warn',
+      STORE_ID: 's1',
+      STORE_TOKEN,
+      DATA_DIR: s1Dir,
+    });
+    expect((await httpCall(at(offline), 'POST', '/sales', { lines: [{ sku: 'R-B', qty: 1 }] })).status).toBe(201);
+    await offline.stop();
     const before = readStore((db) => db.prepare('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1').get());
 
     const refused = await recover();

@@ -94,3 +94,11 @@ export const HeartbeatSchema = Type.Object({
   oldestPendingAgeMs: Type.Integer(),
 });
 export type Heartbeat = Static<typeof HeartbeatSchema>;
+
+/**
+ * Central's answer to a heartbeat sent as a request: the seq up to which it applied this store's events.
+ * More than the store's own head means the store's file went back in time (restored from a backup, or a
+ * new file for an existing store): its next event would reuse a seq central holds.
+ */
+export const HeartbeatReplySchema = Type.Object({ lastSeq: Type.Integer({ minimum: 0 }) });
+export type HeartbeatReply = Static<typeof HeartbeatReplySchema>;

@@ -82,17 +82,20 @@ export function createStoresRepository(db: Database) {
       if (statement) await db.execute(statement);
     },
 
-    async recordHeartbeat(storeId: string, heartbeat: Heartbeat, at: Date): Promise<void> {
+    /** Records the heartbeat; returns the store's apply cursor (what central answers the store). */
+    async recordHeartbeat(storeId: string, heartbeat: Heartbeat, at: Date): Promise<number> {
       const reported = {
         lastContactAt: at,
         reportedLastSeq: heartbeat.lastSeq,
         reportedPending: heartbeat.pending,
         reportedOldestPendingAgeMs: heartbeat.oldestPendingAgeMs,
       };
-      await db
+      const [row] = await db
         .insert(stores)
         .values({ storeId, ...reported })
-        .onConflictDoUpdate({ target: stores.storeId, set: reported });
+        .onConflictDoUpdate({ target: stores.storeId, set: reported })
+        .returning({ lastSeq: stores.lastSeq });
+      return row?.lastSeq ?? 0;
     },
 
     async touchContact(storeId: string, at: Date): Promise<void> {

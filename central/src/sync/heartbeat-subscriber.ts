@@ -1,5 +1,5 @@
 import type { Subscription } from '@nats-io/transport-node';
-import { compileValidator, HeartbeatSchema, StoreIdSchema } from '@stocksync/shared';
+import { compileValidator, type HeartbeatReply, HeartbeatSchema, StoreIdSchema } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/database';
 import { createStoresRepository } from '../db/stores-repository';
@@ -11,7 +11,8 @@ const storeIdValidator = compileValidator(StoreIdSchema);
 
 /**
  * Core-NATS heartbeats (not JetStream: only the latest matters): last contact, outbox depth and age of
- * the oldest unsent event per store, shown by GET /sync. Subscribed on each new NATS connection.
+ * the oldest unsent event per store, shown by GET /sync. A heartbeat sent as a request is answered with
+ * central's apply cursor for that store. Subscribed on each new NATS connection.
  */
 export function subscribeHeartbeats(opts: {
   nats: NatsLink;
@@ -45,6 +46,10 @@ export function subscribeHeartbeats(opts: {
         opts.metrics.heartbeats.inc();
         storesRepo
           .recordHeartbeat(storeId, body, new Date())
+          .then((lastSeq) => {
+            // A store sends its heartbeat as a request and compares this with its own head.
+            if (msg.reply) msg.respond(JSON.stringify({ lastSeq } satisfies HeartbeatReply));
+          })
           .catch((error: unknown) => opts.log.warn({ err: error, storeId }, 'heartbeat not recorded'));
       },
     });

@@ -12,6 +12,11 @@ export const StoreConfigSchema = Type.Object({
   NATS_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9_-]*$' }),
   /** Publishing is on unless explicitly disabled (a store without central, a benchmark of the POS alone). */
   SYNC_ENABLED: Type.Boolean({ default: true }),
+  /**
+   * At start, how long to wait for central's answer to the first heartbeat (is this file behind
+   * central?) before opening to the POS; 0: do not wait. Only an unreachable NATS makes it wait it all.
+   */
+  STARTUP_CENTRAL_CHECK_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 3_000 }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },

@@ -117,6 +117,14 @@ export const domainPlugin = fp<DomainOptions>(
         this.set(domain.repos.ledger.lastSeq());
       },
     });
+    new Gauge({
+      name: 'store_behind_central',
+      help: '1 while central holds more of this store than its file (restored backup): stock changes refused',
+      registers: [app.metrics],
+      collect() {
+        this.set(domain.repos.ledger.haltedBecause() ? 1 : 0);
+      },
+    });
 
     app.decorate('clock', clock);
     app.decorate('writes', writes);
@@ -132,7 +140,8 @@ export const domainPlugin = fp<DomainOptions>(
     const sweep = async () => {
       try {
         // Checked outside the write queue: an idle store opens no transaction and fsyncs nothing.
-        if (domain.reservations.anyDue()) {
+        // Behind central, expiring would seal events too: the holds wait for the recovery.
+        if (!domain.repos.ledger.haltedBecause() && domain.reservations.anyDue()) {
           while ((await writes.submit(() => domain.reservations.expireDue(500))) === 500) {}
         }
         if (clock.now() < nextPruneAt) return;

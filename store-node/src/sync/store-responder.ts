@@ -11,11 +11,13 @@ import {
 import type { FastifyBaseLogger } from 'fastify';
 import type { LedgerRepository } from '../db/repositories/ledger-repository';
 import type { OutboxRepository } from '../db/repositories/outbox-repository';
+import type { BehindCentralGuard } from './behind-central-guard';
 import { createStateReader } from './state-reader';
 
 const resendRequest = compileValidator(ResendRequestSchema);
 const stateRequest = compileValidator(StoreStateRequestSchema);
 const RESEND_CHUNK = 1_000;
+const HEARTBEAT_REPLY_MS = 2_000;
 
 type Deps = {
   /** The store's SQLite file: state reads run on a read-only connection of their own. */
@@ -26,6 +28,8 @@ type Deps = {
   storeId: string;
   log: FastifyBaseLogger;
   now: () => number;
+  /** Told central's answer to each heartbeat. */
+  behindCentral: BehindCentralGuard;
 };
 
 /**
@@ -113,7 +117,18 @@ export function startStoreResponder(nc: NatsConnection, deps: Deps) {
       pending: stats.pending,
       oldestPendingAgeMs: stats.oldestPendingAgeMs,
     };
-    if (!nc.isClosed()) nc.publish(names.heartbeatSubject(storeId), JSON.stringify(beat));
+    if (nc.isClosed()) return;
+    // A request: central answers with its cursor for this store (a guard against a restored file).
+    nc.request(names.heartbeatSubject(storeId), JSON.stringify(beat), { timeout: HEARTBEAT_REPLY_MS }).then(
+      (reply) => {
+        try {
+          deps.behindCentral.onReply(reply.json());
+        } catch (error) {
+          log.warn({ err: (error as Error).message }, 'heartbeat reply ignored');
+        }
+      },
+      () => deps.behindCentral.onNoAnswer(),
+    );
   };
   heartbeat();
   const timer = setInterval(heartbeat, 5_000);

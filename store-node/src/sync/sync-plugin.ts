@@ -1,6 +1,7 @@
 import { natsNames } from '@stocksync/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { type BehindCentral, createBehindCentralGuard } from './behind-central-guard';
 import { startCatalogFollower } from './catalog-follower';
 import { startCommandConsumer } from './command-consumer';
 import { NatsLink } from './nats-link';
@@ -9,7 +10,7 @@ import { OutboxPublisher } from './outbox-publisher';
 import { startReserveResponder } from './reserve-responder';
 import { startStoreResponder } from './store-responder';
 
-export type SyncLinkStatus = { online: boolean; lastPublishedAt: string | null };
+export type SyncLinkStatus = { online: boolean; lastPublishedAt: string | null; behindCentral: BehindCentral | null };
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -25,7 +26,7 @@ declare module 'fastify' {
 export const syncPlugin = fp(
   async (app: FastifyInstance) => {
     if (!app.config.SYNC_ENABLED) {
-      app.decorate('syncLink', { status: () => ({ online: false, lastPublishedAt: null }) });
+      app.decorate('syncLink', { status: () => ({ online: false, lastPublishedAt: null, behindCentral: null }) });
       return;
     }
     const names = natsNames(app.config.NATS_PREFIX);
@@ -44,6 +45,7 @@ export const syncPlugin = fp(
       now,
       durableSeq: repos.ledger.lastSeq(),
     });
+    const behindCentral = createBehindCentralGuard({ ledger: repos.ledger, log });
     const stops: Array<() => unknown> = [];
     link.onConnect((nc) => {
       const responder = startStoreResponder(nc, {
@@ -54,6 +56,7 @@ export const syncPlugin = fp(
         storeId,
         log,
         now,
+        behindCentral,
       });
       const reserve = startReserveResponder(nc, { names, storeId, writes, reservations: app.reservations, log });
       const commands = startCommandConsumer(nc, { names, storeId, writes, transfers: app.transfers, log });
@@ -74,11 +77,28 @@ export const syncPlugin = fp(
     });
 
     app.decorate('syncLink', {
-      status: () => ({ online: link.online, lastPublishedAt: publisher.lastPublishedAt }),
+      status: () => ({
+        online: link.online,
+        lastPublishedAt: publisher.lastPublishedAt,
+        behindCentral: behindCentral.status(),
+      }),
     });
     app.addHook('onReady', async () => {
       link.start();
       publisher.start();
+      // Before the POS can write: a file restored from a backup must not seal one event central would
+      // take for a fork. Bounded, so a store that cannot reach NATS still opens (offline-first).
+      const waitMs = app.config.STARTUP_CENTRAL_CHECK_MS;
+      if (waitMs > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          behindCentral.firstAnswer,
+          new Promise((resolve) => {
+            timer = setTimeout(resolve, waitMs);
+          }),
+        ]);
+        clearTimeout(timer);
+      }
     });
     app.addHook('onClose', async () => {
       await publisher.stop();

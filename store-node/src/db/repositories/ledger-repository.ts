@@ -1,4 +1,13 @@
-import { type EventType, GENESIS_HASH, ledgerEntryToEvent, newId, type StockEvent, sealEvent } from '@stocksync/shared';
+import {
+  DomainError,
+  ErrorCode,
+  type EventType,
+  GENESIS_HASH,
+  ledgerEntryToEvent,
+  newId,
+  type StockEvent,
+  sealEvent,
+} from '@stocksync/shared';
 import { and, asc, desc, gte, lte, sql } from 'drizzle-orm';
 import type { StoreDb } from '../db-plugin';
 import { ledger } from '../schema';
@@ -42,6 +51,10 @@ export function createLedgerRepository(db: StoreDb, storeId: string, now: () => 
   );
   const insertOutbox = sqlite.prepare('INSERT INTO outbox (seq, event_id, payload, created_at_ms) VALUES (?, ?, ?, ?)');
 
+  // Set while the store's file is behind central (restored from a backup): every stock change passes
+  // through append, so refusing here is what guarantees no path seals a seq central already holds.
+  let haltedBecause: string | null = null;
+
   const chain: Snapshotting<ChainHead> = {
     snapshot: () => head,
     restore: (state) => {
@@ -72,6 +85,7 @@ export function createLedgerRepository(db: StoreDb, storeId: string, now: () => 
   }
 
   function append(change: StockChange, current: StockState): StockEvent {
+    if (haltedBecause) throw new DomainError(ErrorCode.STORE_BEHIND_CENTRAL, haltedBecause);
     const onHand = current.onHand + change.delta;
     const reserved = current.reserved + change.reservedDelta;
     if (onHand < 0 || reserved < 0) throw new Error(`invariant: ${change.sku} would reach onHand=${onHand}`);
@@ -137,6 +151,18 @@ export function createLedgerRepository(db: StoreDb, storeId: string, now: () => 
     return rangeQuery.all({ from: fromSeq, to: toSeq, limit }).map((row) => ledgerEntryToEvent(storeId, row));
   }
 
-  return { chain, append, adopt, range, head: () => head, lastSeq: () => head.seq };
+  return {
+    chain,
+    append,
+    adopt,
+    range,
+    head: () => head,
+    lastSeq: () => head.seq,
+    /** Refuse (reason) or allow (null) stock changes. */
+    halt: (reason: string | null) => {
+      haltedBecause = reason;
+    },
+    haltedBecause: () => haltedBecause,
+  };
 }
 export type LedgerRepository = ReturnType<typeof createLedgerRepository>;

@@ -10,6 +10,11 @@ const SyncView = Type.Object({
   lastPublishedSeq: Type.Integer(),
   oldestPendingAgeMs: Type.Integer(),
   lastPublishedAt: Type.Union([Type.String(), Type.Null()]),
+  behindCentral: Type.Union([Type.Object({ centralSeq: Type.Integer(), localSeq: Type.Integer() }), Type.Null()], {
+    description:
+      'central has applied more of this store than this file holds (restored from a backup): stock changes ' +
+      'answer 503 STORE_BEHIND_CENTRAL until `npm run store:recover` runs with the node stopped',
+  }),
 });
 
 export const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -24,6 +29,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
       lastPublishedSeq: stats.lastPublishedSeq,
       oldestPendingAgeMs: stats.oldestPendingAgeMs,
       lastPublishedAt: link.lastPublishedAt,
+      behindCentral: link.behindCentral,
     };
   });
 };
