@@ -16,7 +16,6 @@ import {
   createCentralHistoryClient,
 } from '../../store-node/src/recovery/central-history-client';
 import { recoverStore } from '../../store-node/src/recovery/recover-store';
-import { seedStore } from '../../store-node/src/seed-store';
 import { httpCall, pollUntil, type ServiceClient } from '../src/chain/http-client';
 
 const ADMIN = 'admin-token-recovery';
@@ -111,19 +110,31 @@ describe('a store restored from an old backup catches up from central before it 
       HQ_ADMIN_TOKEN: ADMIN,
       HQ_VIEWER_TOKEN: VIEWER,
     });
-    const products = ['R-A', 'R-B'].map((sku) => ({ sku, name: sku, price: '2.00' }));
+    // The catalog comes from central, as in production: a store rebuilt from nothing finds every product there.
+    for (const sku of ['R-A', 'R-B']) {
+      expect((await httpCall(hq(), 'POST', '/products', { sku, name: sku, price: '2.00' })).status).toBe(201);
+    }
     const stores: ServiceProcess[] = [];
     for (const storeId of ['s1', 's2']) {
-      const dataDir = join(dir, storeId);
-      await seedStore({ dataDir, storeId, products, openingStock: () => 40 });
-      stores.push(
-        await ServiceProcess.start(storeId, STORE_SERVER, {
-          ...common,
-          STORE_ID: storeId,
-          STORE_TOKEN,
-          DATA_DIR: dataDir,
-        }),
+      const store = await ServiceProcess.start(storeId, STORE_SERVER, {
+        ...common,
+        STORE_ID: storeId,
+        STORE_TOKEN,
+        DATA_DIR: join(dir, storeId),
+      });
+      await pollUntil(
+        () => httpCall(at(store), 'GET', '/stock/R-B'),
+        (r) => r.status === 200,
+        { what: `${storeId} has the catalog` },
       );
+      const opening = await httpCall(at(store), 'POST', '/receipts', {
+        lines: [
+          { sku: 'R-A', qty: 40 },
+          { sku: 'R-B', qty: 40 },
+        ],
+      });
+      expect(opening.status).toBe(201);
+      stores.push(store);
     }
     [s1, s2] = stores as [ServiceProcess, ServiceProcess];
   });
@@ -342,6 +353,30 @@ describe('a store restored from an old backup catches up from central before it 
     expect((await httpCall(at(s1), 'POST', '/sales', { lines: [{ sku: 'R-B', qty: 1 }] })).status).toBe(201);
     expect(await caughtUp()).toBe(lastSeq + 1);
     expect((await httpCall<{ openBreaks: number }>(hq(), 'GET', '/stores/s1')).body.openBreaks).toBe(0);
+  });
+
+  it('a store whose disk died with no backup is rebuilt from central alone: every event, product and stock row', async () => {
+    const seq = await caughtUp();
+    const emptyDir = join(dir, 's1-new-disk');
+    const report = await recoverStore({
+      dataDir: emptyDir,
+      storeId: 's1',
+      central: createCentralHistoryClient({ baseUrl: central.url, token: VIEWER, storeId: 's1' }),
+      posHoldHours: 24,
+    });
+    expect(report).toMatchObject({ outcome: 'replayed', fromSeq: 0, toSeq: seq, events: seq, productsAdded: 3 });
+    const rebuilt = new Database(join(emptyDir, 'store-s1.sqlite'), { readonly: true });
+    try {
+      const events = (rebuilt.prepare(LEDGER_ROWS).all() as LedgerRow[]).map((row) => ledgerEntryToEvent('s1', row));
+      expect(verifyChain(events, GENESIS_HASH, 0)).toBeNull();
+      expect(events).toHaveLength(seq);
+      const stock = rebuilt
+        .prepare('SELECT sku, on_hand AS onHand, reserved, version FROM stock ORDER BY sku')
+        .all() as StockItem[];
+      expect(stock).toEqual(await stockOf(s1));
+    } finally {
+      rebuilt.close();
+    }
   });
 
   it('refuses, changing nothing, when the restored store already sold offline over history central holds (a fork)', async () => {
