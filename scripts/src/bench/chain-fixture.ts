@@ -11,6 +11,7 @@ import { onAbort } from './cleanup-registry';
 
 export const BENCH_STORE_TOKEN = 'bench-store-token';
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token';
+export const BENCH_VIEWER_TOKEN = 'bench-viewer-token';
 
 /**
  * Central (on its own PostgreSQL database) and store nodes as real processes, against the shared
@@ -61,7 +62,7 @@ export async function startChainFixture(opts: {
       DATABASE_URL: databaseUrl,
       DATA_DIR: join(dir, 'central'),
       HQ_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
-      HQ_VIEWER_TOKEN: 'bench-viewer-token',
+      HQ_VIEWER_TOKEN: BENCH_VIEWER_TOKEN,
       ...opts.centralEnv,
     });
     services.push(central);

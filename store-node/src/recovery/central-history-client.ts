@@ -44,6 +44,7 @@ const TransferPage = Type.Object({
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
 
+export type EventsPage = Static<typeof EventsPage>;
 export type CentralReservation = Static<typeof CentralReservation>;
 export type CentralTransfer = Static<typeof CentralTransfer>;
 export type CentralProduct = Static<typeof CentralProduct>;
@@ -102,7 +103,7 @@ export function createCentralHistoryClient(opts: {
     async cursor(): Promise<number | null> {
       return (await find(`/stores/${store}`, StoreCursor))?.lastSeq ?? null;
     },
-    eventsAfter(afterSeq: number, limit: number): Promise<Static<typeof EventsPage>> {
+    eventsAfter(afterSeq: number, limit: number): Promise<EventsPage> {
       return get(`/stores/${store}/events?afterSeq=${afterSeq}&limit=${limit}`, EventsPage);
     },
     async eventAt(seq: number): Promise<StockEvent | undefined> {
