@@ -23,6 +23,7 @@ describe('chaos plan', () => {
       'kill-store',
       'nats-down',
       'redis-down',
+      'restore-store',
     ]);
     const seen = { hold: new Set<number>(), order: new Set<number>(), transfer: new Set<number>() };
     for (const step of steps) {

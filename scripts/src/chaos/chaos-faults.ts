@@ -6,6 +6,7 @@ import { prng } from '@stocksync/shared/testing';
 import type { ChaosCluster } from './chaos-cluster';
 import type { ChaosJournal } from './chaos-journal';
 import type { Fault } from './chaos-plan';
+import { restoreStoreFromBackup } from './store-restore-fault';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -57,6 +58,14 @@ export async function injectFault(
       } finally {
         store.proxy.heal();
       }
+      return;
+    }
+    case 'restore-store': {
+      const store = cluster.stores[fault.store];
+      if (!store?.process.running) return;
+      const outcome = await restoreStoreFromBackup(cluster, store, fault.afterMs);
+      if ('replayed' in outcome) journal.restoredEvents += outcome.replayed;
+      else journal.restoresSkipped.push(outcome.skipped);
       return;
     }
     case 'duplicates':

@@ -28,6 +28,10 @@ export class ChaosJournal {
   operations = 0;
   duplicatesPublished = 0;
   cutOffEvents = 0;
+  /** Events store:recover replayed into stores restored from a backup. */
+  restoredEvents = 0;
+  /** Restores not carried out (central never held the whole file in time), with why. */
+  readonly restoresSkipped: string[] = [];
 
   count(op: string, status: number): void {
     const key = `${op} ${status}`;

@@ -25,7 +25,8 @@ export type Fault =
   | { kind: 'nats-down'; downMs: number }
   | { kind: 'redis-down'; downMs: number }
   | { kind: 'cut-off'; store: number; events: number }
-  | { kind: 'duplicates'; store: number; count: number };
+  | { kind: 'duplicates'; store: number; count: number }
+  | { kind: 'restore-store'; store: number; afterMs: number };
 const POS_KINDS = new Set<string>(['sale', 'return', 'receipt', 'adjust', 'count', 'hold', 'hold-end', 'bad-input']);
 export const isPosOp = (op: PosOp | HqOp): op is PosOp => POS_KINDS.has(op.kind);
 
@@ -64,6 +65,7 @@ export function planChaos(options: PlanOptions): Step[] {
     'redis-down',
     'cut-off',
     'duplicates',
+    'restore-store',
   ];
 
   const distinctLines = (count: number, maxQty: number): Line[] => {
@@ -90,6 +92,8 @@ export function planChaos(options: PlanOptions): Step[] {
         return { kind, store: int(0, options.stores - 1), events: options.cutOffEvents };
       case 'duplicates':
         return { kind, store: int(0, options.stores - 1), count: int(5, 50) };
+      case 'restore-store':
+        return { kind, store: int(0, options.stores - 1), afterMs: int(500, 3_000) };
     }
   };
 

@@ -35,6 +35,9 @@ export type ChaosSummary = {
   acknowledgedWrites: number;
   cutOffEvents: number;
   duplicatesPublished: number;
+  /** Events store:recover replayed into stores restored from a backup; restores skipped, with why. */
+  restoredEvents: number;
+  restoresSkipped: string[];
   statuses: Record<string, number>;
   storeEvents: number;
   /** Stores whose last reconciliation compared and matched: shows the drift count is not vacuous. */
@@ -125,6 +128,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       acknowledgedWrites: journal.acked.length,
       cutOffEvents: journal.cutOffEvents,
       duplicatesPublished: journal.duplicatesPublished,
+      restoredEvents: journal.restoredEvents,
+      restoresSkipped: [...journal.restoresSkipped],
       statuses: Object.fromEntries([...journal.statuses].sort()),
       storeEvents: (await cluster.db.query<{ n: number }>('select count(*)::int as n from ledger')).rows[0]?.n ?? 0,
       reconciledStores: (

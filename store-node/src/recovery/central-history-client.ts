@@ -113,12 +113,12 @@ export function createCentralHistoryClient(opts: {
     product: (sku: string) => find(`/products/${encodeURIComponent(sku)}`, CentralProduct),
     reservation: (id: string) => find(`/reservations/${encodeURIComponent(id)}`, CentralReservation),
     transfer: (id: string) => find(`/transfers/${encodeURIComponent(id)}`, CentralTransfer),
-    /** Transfers in one status with this store at either end, every page. */
-    async transfersOfStore(status: CentralTransfer['status']): Promise<CentralTransfer[]> {
+    /** Every transfer with this store at either end, every page. */
+    async transfersOfStore(): Promise<CentralTransfer[]> {
       const all: CentralTransfer[] = [];
       let cursor: string | null = null;
       do {
-        const query: string = `storeId=${store}&status=${status}&limit=500${cursor ? `&cursor=${cursor}` : ''}`;
+        const query: string = `storeId=${store}&limit=500${cursor ? `&cursor=${cursor}` : ''}`;
         const page = await get(`/transfers?${query}`, TransferPage);
         all.push(...page.items);
         cursor = page.nextCursor;

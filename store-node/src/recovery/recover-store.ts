@@ -129,7 +129,7 @@ export async function recoverStore(opts: RecoveryOptions): Promise<RecoveryRepor
     }
     const views = createViewRepair(opened.db, central, opts.storeId);
     report.holds = await views.repairHolds(fromSeq, opts.posHoldHours);
-    report.transfers = await views.repairTransfers(fromSeq);
+    report.transfers = await views.repairTransfers();
     replay.markDone();
     report.toSeq = replay.head().seq;
     report.outcome = 'replayed';

@@ -71,17 +71,14 @@ export function createViewRepair(db: StoreDb, central: CentralHistoryClient, sto
   const sqlite = db.$client;
   const reservations = createReservationRepository(db);
   const transfers = createTransferRepository(db);
-  const refsAfter = sqlite.prepare<[number, string], LedgerRef>(
+  const holdEventsAfter = sqlite.prepare<[number], LedgerRef>(
     `SELECT type, sku, reserved_delta AS reservedDelta, occurred_at AS occurredAt, ref
-     FROM ledger WHERE seq > ? AND type GLOB ? ORDER BY seq`,
-  );
-  const openTransferIds = sqlite.prepare<[], { id: string }>(
-    "SELECT id FROM transfers WHERE status IN ('requested', 'in_transit')",
+     FROM ledger WHERE seq > ? AND type GLOB 'reservation.*' ORDER BY seq`,
   );
 
   async function repairHolds(afterSeq: number, posHoldHours: number): Promise<HoldRepairReport> {
     const report: HoldRepairReport = { restored: 0, fromCentral: 0, fromPos: 0, closed: 0, posHolds: [] };
-    const trails = holdTrails(refsAfter.all(afterSeq, 'reservation.*'));
+    const trails = holdTrails(holdEventsAfter.all(afterSeq));
     const inserts: Parameters<typeof reservations.insert>[0][] = [];
     const closes: HoldTrail[] = [];
     for (const trail of trails.values()) {
@@ -124,21 +121,15 @@ export function createViewRepair(db: StoreDb, central: CentralHistoryClient, sto
     return report;
   }
 
-  async function repairTransfers(afterSeq: number): Promise<number> {
+  /**
+   * Every transfer of this store, whatever its status: one requested and cancelled after the backup
+   * touched no event and is in no open list, yet the store must know it (a late command finds it).
+   */
+  async function repairTransfers(): Promise<number> {
     const known = new Map<string, CentralTransfer>();
-    for (const status of ['requested', 'in_transit'] as const) {
-      for (const t of await central.transfersOfStore(status)) known.set(t.id, t);
-    }
-    const ids = new Set([
-      ...refsAfter.all(afterSeq, 'transfer.*').flatMap((r) => (r.ref ? [r.ref] : [])),
-      ...openTransferIds.all().map((r) => r.id),
-    ]);
-    for (const id of ids) {
-      if (known.has(id)) continue;
-      const found = await central.transfer(id);
-      if (found) known.set(id, found);
-    }
+    for (const t of await central.transfersOfStore()) known.set(t.id, t);
     const mine = [...known.values()].filter((t) => t.fromStoreId === storeId || t.toStoreId === storeId);
+    let changed = 0;
     sqlite.transaction(() => {
       for (const t of mine) {
         const view: Omit<TransferRecord, 'id' | 'createdAt'> = {
@@ -151,11 +142,19 @@ export function createViewRepair(db: StoreDb, central: CentralHistoryClient, sto
           status: t.status,
           updatedAt: t.updatedAt,
         };
-        if (transfers.find(t.id)) transfers.update(t.id, view);
-        else transfers.insert({ id: t.id, createdAt: t.createdAt, ...view });
+        const local = transfers.find(t.id);
+        if (!local) transfers.insert({ id: t.id, createdAt: t.createdAt, ...view });
+        else if (
+          local.status !== view.status ||
+          local.shippedQty !== view.shippedQty ||
+          local.receivedQty !== view.receivedQty
+        ) {
+          transfers.update(t.id, view);
+        } else continue;
+        changed++;
       }
     })();
-    return mine.length;
+    return changed;
   }
 
   return { repairHolds, repairTransfers };
