@@ -22,7 +22,14 @@ export type ClusterOptions = {
   log: (line: string) => void;
 };
 
-export type StoreNode = { id: string; process: ServiceProcess; proxy: CuttableProxy; dataDir: string };
+export type StoreNode = {
+  id: string;
+  process: ServiceProcess;
+  proxy: CuttableProxy;
+  dataDir: string;
+  /** A fault is working on this store (lanes inject faults concurrently): others leave it alone. */
+  busy?: boolean;
+};
 
 const ADMIN_TOKEN = 'chaos-admin-token';
 const VIEWER_TOKEN = 'chaos-viewer-token';

@@ -3,7 +3,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { natsNames } from '@stocksync/shared';
 import { prng } from '@stocksync/shared/testing';
-import type { ChaosCluster } from './chaos-cluster';
+import type { ChaosCluster, StoreNode } from './chaos-cluster';
 import type { ChaosJournal } from './chaos-journal';
 import type { Fault } from './chaos-plan';
 import { restoreStoreFromBackup } from './store-restore-fault';
@@ -23,14 +23,12 @@ export async function injectFault(
 ): Promise<void> {
   journal.fault(fault.kind);
   switch (fault.kind) {
-    case 'kill-store': {
-      const store = cluster.stores[fault.store];
-      if (!store?.process.running) return;
-      await store.process.kill9();
-      await sleep(fault.downMs);
-      await cluster.restartSupervised(store.process);
-      return;
-    }
+    case 'kill-store':
+      return withStore(cluster.stores[fault.store], async (store) => {
+        await store.process.kill9();
+        await sleep(fault.downMs);
+        await cluster.restartSupervised(store.process);
+      });
     case 'kill-central': {
       const central = cluster.centrals[fault.central];
       if (!central?.running) return;
@@ -49,25 +47,21 @@ export async function injectFault(
       await sleep(fault.downMs);
       await cluster.redis.restart();
       return;
-    case 'cut-off': {
-      const store = cluster.stores[fault.store];
-      if (!store || store.proxy.isCut) return;
-      store.proxy.cut();
-      try {
-        journal.cutOffEvents += await burst(fault.store, fault.events);
-      } finally {
-        store.proxy.heal();
-      }
-      return;
-    }
-    case 'restore-store': {
-      const store = cluster.stores[fault.store];
-      if (!store?.process.running) return;
-      const outcome = await restoreStoreFromBackup(cluster, store, fault.afterMs);
-      if ('replayed' in outcome) journal.restoredEvents += outcome.replayed;
-      else journal.restoresSkipped.push(outcome.skipped);
-      return;
-    }
+    case 'cut-off':
+      return withStore(cluster.stores[fault.store], async (store) => {
+        store.proxy.cut();
+        try {
+          journal.cutOffEvents += await burst(fault.store, fault.events);
+        } finally {
+          store.proxy.heal();
+        }
+      });
+    case 'restore-store':
+      return withStore(cluster.stores[fault.store], async (store) => {
+        const outcome = await restoreStoreFromBackup(cluster, store, fault.afterMs);
+        if ('replayed' in outcome) journal.restoredEvents += outcome.replayed;
+        else journal.restoresSkipped.push(outcome.skipped);
+      });
     case 'duplicates':
       journal.duplicatesPublished += await republish(
         cluster,
@@ -75,6 +69,17 @@ export async function injectFault(
         fault.count,
         seed,
       );
+  }
+}
+
+/** Runs a fault on a running store no other fault is working on (faults of several lanes overlap). */
+async function withStore(store: StoreNode | undefined, fault: (store: StoreNode) => Promise<void>): Promise<void> {
+  if (!store?.process.running || store.busy) return;
+  store.busy = true;
+  try {
+    await fault(store);
+  } finally {
+    store.busy = false;
   }
 }
 
