@@ -1,18 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CENTRAL_SERVER, ServiceProcess, STORE_SERVER, TestNatsServer } from '@stocksync/shared/testing';
-import pg from 'pg';
+import type { ServiceProcess } from '@stocksync/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedStore } from '../../store-node/src/seed-store';
 import { type PosClient, prng, randomPosOperation, storeGet } from '../src/chain/pos-traffic';
+import { type ProcessChain, startProcessChain } from './helpers/process-chain';
 
-const ADMIN = 'admin-token-convergence';
-const STORE_TOKEN = 'store-token-convergence';
 const STORES = ['s1', 's2', 's3'];
 const SKUS = Array.from({ length: 12 }, (_, i) => `CV-${i}`);
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 type StockItem = { sku: string; onHand: number; reserved: number; version: number };
 
@@ -35,66 +28,35 @@ async function traffic(clients: PosClient[], perStore: number, seed: number, hol
 }
 
 describe('the whole chain converges after NATS is stopped and returns (DESIGN §8.3)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'stocksync-chain-'));
-  const database = `chain_${randomBytes(4).toString('hex')}`;
-  const prefix = `cv${randomBytes(3).toString('hex')}`;
-  let nats: TestNatsServer;
-  let central: ServiceProcess;
+  let chain: ProcessChain;
   const stores: ServiceProcess[] = [];
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  let db: pg.Client;
 
   beforeAll(async () => {
-    await admin.connect();
-    await admin.query(`create database ${database}`);
-    db = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:5432/${database}` });
-    await db.connect();
-    nats = await TestNatsServer.start();
-    const common = { NATS_URL: nats.url, NATS_PREFIX: prefix, LOG_LEVEL: 'warn' };
-    central = await ServiceProcess.start('central', CENTRAL_SERVER, {
-      ...common,
-      DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
-      DATA_DIR: join(dir, 'central'),
-      HQ_ADMIN_TOKEN: ADMIN,
-      HQ_VIEWER_TOKEN: 'viewer-token-convergence',
-    });
+    chain = await startProcessChain({ name: 'convergence' });
     for (const storeId of STORES) {
-      const dataDir = join(dir, storeId);
       const products = SKUS.map((sku) => ({ sku, name: sku, price: '4.20' }));
-      await seedStore({ dataDir, storeId, products, openingStock: () => 60 });
-      stores.push(
-        await ServiceProcess.start(storeId, STORE_SERVER, {
-          ...common,
-          STORE_ID: storeId,
-          STORE_TOKEN,
-          DATA_DIR: dataDir,
-        }),
-      );
+      await seedStore({ dataDir: chain.storeDir(storeId), storeId, products, openingStock: () => 60 });
+      stores.push(await chain.startStore(storeId));
     }
   });
 
   afterAll(async () => {
-    await Promise.allSettled([...stores.map((s) => s.stop()), central?.stop()]);
-    await nats?.stop();
-    await db?.end();
-    await admin.query(`drop database if exists ${database} with (force)`);
-    await admin.end();
-    rmSync(dir, { recursive: true, force: true });
+    await chain?.stop();
   });
 
   it('every store sells online, offline and after reconnect; central ends equal to each store, each event once', async () => {
-    const clients = stores.map((s) => ({ url: s.url, token: STORE_TOKEN }));
+    const clients = stores.map((s) => ({ url: s.url, token: chain.tokens.store }));
     const holds = STORES.map(() => [] as string[]);
     const statuses = [...(await traffic(clients, 80, 1, holds))];
 
-    await nats.kill();
+    await chain.nats.kill();
     statuses.push(...(await traffic(clients, 200, 2, holds)));
     for (const client of clients) {
       const sync = await storeGet<{ online: boolean; pending: number }>(client, '/sync');
       expect(sync.online).toBe(false);
       expect(sync.pending).toBeGreaterThan(0);
     }
-    await nats.restart();
+    await chain.nats.restart();
     statuses.push(...(await traffic(clients, 80, 3, holds)));
     expect(statuses.filter((s) => s >= 500)).toEqual([]);
     expect(statuses.filter((s) => s === 201 || s === 200).length).toBeGreaterThan(500);
@@ -107,7 +69,7 @@ describe('the whole chain converges after NATS is stopped and returns (DESIGN §
     );
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const { rows } = await db.query<{ store_id: string; last_seq: string }>(
+      const { rows } = await chain.db.query<{ store_id: string; last_seq: string }>(
         'select store_id, last_seq from stores order by store_id',
       );
       const caughtUp = STORES.every(
@@ -118,7 +80,7 @@ describe('the whole chain converges after NATS is stopped and returns (DESIGN §
     }
 
     for (const [i, storeId] of STORES.entries()) {
-      const { rows: projection } = await db.query<StockItem>(
+      const { rows: projection } = await chain.db.query<StockItem>(
         'select sku, on_hand as "onHand", reserved, version from stock where store_id = $1 order by sku',
         [storeId],
       );
@@ -129,7 +91,7 @@ describe('the whole chain converges after NATS is stopped and returns (DESIGN §
         version,
       }));
       expect(projection).toEqual(atStore);
-      const { rows: ledger } = await db.query<{
+      const { rows: ledger } = await chain.db.query<{
         events: string;
         distinct_ids: string;
         distinct_seqs: string;
@@ -142,7 +104,7 @@ describe('the whole chain converges after NATS is stopped and returns (DESIGN §
       const lastSeq = String(expected[i]!.lastSeq);
       expect(ledger[0]).toEqual({ events: lastSeq, distinct_ids: lastSeq, distinct_seqs: lastSeq, max_seq: lastSeq });
     }
-    const { rows: breaks } = await db.query('select * from chain_breaks');
+    const { rows: breaks } = await chain.db.query('select * from chain_breaks');
     expect(breaks).toEqual([]);
   });
 });

@@ -1,13 +1,10 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GENESIS_HASH, ledgerEntryToEvent, verifyChain } from '@stocksync/shared';
-import { CENTRAL_SERVER, ServiceProcess, STORE_SERVER, TestNatsServer } from '@stocksync/shared/testing';
+import type { ServiceProcess } from '@stocksync/shared/testing';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireInstanceLock } from '../../store-node/src/db/instance-lock';
 import {
@@ -17,11 +14,8 @@ import {
 } from '../../store-node/src/recovery/central-history-client';
 import { recoverStore } from '../../store-node/src/recovery/recover-store';
 import { httpCall, pollUntil, type ServiceClient } from '../src/chain/http-client';
+import { type ProcessChain, startProcessChain } from './helpers/process-chain';
 
-const ADMIN = 'admin-token-recovery';
-const VIEWER = 'viewer-token-recovery';
-const STORE_TOKEN = 'store-token-recovery';
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROOT = new URL('../../', import.meta.url).pathname;
 const run = promisify(execFile);
 const LEDGER_ROWS = `SELECT seq, event_id AS eventId, type, sku, delta, reserved_delta AS reservedDelta, on_hand AS onHand,
@@ -33,21 +27,22 @@ type Transfer = { id: string; status: string };
 type LedgerRow = Parameters<typeof ledgerEntryToEvent>[1];
 
 describe('a store restored from an old backup catches up from central before it sells again', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'stocksync-recovery-'));
-  const database = `recovery_${randomBytes(4).toString('hex')}`;
-  const prefix = `rc${randomBytes(3).toString('hex')}`;
-  const s1Dir = join(dir, 's1');
-  const s1File = join(s1Dir, 'store-s1.sqlite');
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  let nats: TestNatsServer;
+  let chain: ProcessChain;
   let central: ServiceProcess;
   let s1: ServiceProcess;
-  let s2: ServiceProcess;
-  const hq = (): ServiceClient => ({ url: central.url, token: ADMIN });
-  const at = (store: ServiceProcess): ServiceClient => ({ url: store.url, token: STORE_TOKEN });
+  let s1Dir = '';
+  let s1File = '';
+  const hq = (): ServiceClient => ({ url: central.url, token: chain.tokens.admin });
+  const at = (store: ServiceProcess): ServiceClient => ({ url: store.url, token: chain.tokens.store });
 
   const recover = async (...args: string[]) => {
-    const env = { ...process.env, STORE_ID: 's1', DATA_DIR: s1Dir, CENTRAL_URL: central.url, HQ_TOKEN: VIEWER };
+    const env = {
+      ...process.env,
+      STORE_ID: 's1',
+      DATA_DIR: s1Dir,
+      CENTRAL_URL: central.url,
+      HQ_TOKEN: chain.tokens.viewer,
+    };
     try {
       const { stdout, stderr } = await run(
         process.execPath,
@@ -82,6 +77,19 @@ describe('a store restored from an old backup catches up from central before it 
     return seq;
   };
   const caughtUp = () => caughtUpFor(s1);
+  const requestTransfer = async (sku: string, fromStoreId: string, toStoreId: string, qty: number) => {
+    const res = await httpCall<Transfer>(hq(), 'POST', '/transfers', { sku, fromStoreId, toStoreId, qty });
+    expect(res.status).toBe(201);
+    return res.body;
+  };
+  const s1Sees = (transferId: string, status: string) =>
+    pollUntil(
+      () => httpCall<Transfer>(at(s1), 'GET', `/transfers/${transferId}`),
+      (r) => r.body?.status === status,
+      { what: `s1 sees transfer ${transferId} ${status}` },
+    );
+  const posHold = (sku: string, qty: number, ttlSeconds: number) =>
+    httpCall<Reservation & { code?: string }>(at(s1), 'POST', '/reservations', { sku, qty, ttlSeconds });
   const stockOf = async (store: ServiceProcess) =>
     (await httpCall<{ items: StockItem[] }>(at(store), 'GET', '/stock?limit=100')).body.items.map(
       ({ sku, onHand, reserved, version }) => ({ sku, onHand, reserved, version }),
@@ -92,7 +100,7 @@ describe('a store restored from an old backup catches up from central before it 
     copyFileSync(backup, s1File);
   };
   const takeBackup = (name: string) => {
-    const file = join(dir, name);
+    const file = join(chain.dir, name);
     const db = new Database(s1File, { readonly: true });
     db.exec(`VACUUM INTO '${file}'`); // a hot backup, as docs/operations.md takes it
     db.close();
@@ -100,30 +108,17 @@ describe('a store restored from an old backup catches up from central before it 
   };
 
   beforeAll(async () => {
-    await admin.connect();
-    await admin.query(`create database ${database}`);
-    nats = await TestNatsServer.start();
-    const common = { NATS_URL: nats.url, NATS_PREFIX: prefix, LOG_LEVEL: 'warn' };
-    central = await ServiceProcess.start('central', CENTRAL_SERVER, {
-      ...common,
-      DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
-      DATA_DIR: join(dir, 'central'),
-      REDIS_KEY_PREFIX: `${prefix}:`,
-      HQ_ADMIN_TOKEN: ADMIN,
-      HQ_VIEWER_TOKEN: VIEWER,
-    });
+    chain = await startProcessChain({ name: 'recovery' });
+    central = chain.central;
+    s1Dir = chain.storeDir('s1');
+    s1File = join(s1Dir, 'store-s1.sqlite');
     // The catalog comes from central, as in production: a store rebuilt from nothing finds every product there.
     for (const sku of ['R-A', 'R-B']) {
       expect((await httpCall(hq(), 'POST', '/products', { sku, name: sku, price: '2.00' })).status).toBe(201);
     }
     const stores: ServiceProcess[] = [];
     for (const storeId of ['s1', 's2']) {
-      const store = await ServiceProcess.start(storeId, STORE_SERVER, {
-        ...common,
-        STORE_ID: storeId,
-        STORE_TOKEN,
-        DATA_DIR: join(dir, storeId),
-      });
+      const store = await chain.startStore(storeId);
       await pollUntil(
         () => httpCall(at(store), 'GET', '/stock/R-B'),
         (r) => r.status === 200,
@@ -138,51 +133,30 @@ describe('a store restored from an old backup catches up from central before it 
       expect(opening.status).toBe(201);
       stores.push(store);
     }
-    [s1, s2] = stores as [ServiceProcess, ServiceProcess];
+    s1 = stores[0] as ServiceProcess;
     // HQ can request transfers only between stores whose stock central has seen.
     for (const store of stores) await caughtUpFor(store);
   });
 
   afterAll(async () => {
-    await Promise.allSettled([s1?.stop(), s2?.stop(), central?.stop()]);
-    await nats?.stop();
-    await admin.query(`drop database if exists ${database} with (force)`);
-    await admin.end();
-    rmSync(dir, { recursive: true, force: true });
+    await chain?.stop();
   });
 
   it('replays what the backup lacks (stock, chain, holds, transfers, a new product); the node then sells on the same chain', async () => {
     // Before the backup: a sale, a POS hold confirmed only after it, a transfer the store will ship after it.
     expect((await httpCall(at(s1), 'POST', '/sales', { lines: [{ sku: 'R-A', qty: 1 }] })).status).toBe(201);
-    const early = await httpCall<Reservation>(at(s1), 'POST', '/reservations', {
-      sku: 'R-B',
-      qty: 2,
-      ttlSeconds: 3600,
-    });
+    const early = await posHold('R-B', 2, 3600);
     expect(early.status).toBe(201);
-    const shipLater = await httpCall<Transfer>(hq(), 'POST', '/transfers', {
-      sku: 'R-A',
-      fromStoreId: 's1',
-      toStoreId: 's2',
-      qty: 3,
-    });
-    expect(shipLater.status).toBe(201);
-    await pollUntil(
-      () => httpCall<Transfer>(at(s1), 'GET', `/transfers/${shipLater.body.id}`),
-      (r) => r.body?.status === 'requested',
-    );
+    const shipLater = await requestTransfer('R-A', 's1', 's2', 3);
+    await s1Sees(shipLater.id, 'requested');
     const backupSeq = await caughtUp();
     const backup = takeBackup('s1-backup.sqlite');
 
     // After the backup: everything the restored store must learn from central.
     expect((await httpCall(at(s1), 'POST', '/sales', { lines: [{ sku: 'R-A', qty: 2 }] })).status).toBe(201);
     expect((await httpCall(at(s1), 'POST', `/reservations/${early.body.id}/confirm`)).status).toBe(200);
-    const posHold = await httpCall<Reservation>(at(s1), 'POST', '/reservations', {
-      sku: 'R-A',
-      qty: 1,
-      ttlSeconds: 600,
-    });
-    expect(posHold.status).toBe(201);
+    const lateHold = await posHold('R-A', 1, 600);
+    expect(lateHold.status).toBe(201);
     const online = await httpCall<Reservation>(hq(), 'POST', '/reservations', {
       sku: 'R-B',
       qty: 1,
@@ -191,31 +165,14 @@ describe('a store restored from an old backup catches up from central before it 
       orderRef: 'web-1',
     });
     expect(online.status).toBe(201);
-    expect((await httpCall(at(s1), 'POST', `/transfers/${shipLater.body.id}/ship`)).status).toBe(200);
-    const shipNext = await httpCall<Transfer>(hq(), 'POST', '/transfers', {
-      sku: 'R-B',
-      fromStoreId: 's1',
-      toStoreId: 's2',
-      qty: 1,
-    });
-    await pollUntil(
-      () => httpCall<Transfer>(at(s1), 'GET', `/transfers/${shipNext.body.id}`),
-      (r) => r.body?.status === 'requested',
-    );
+    expect((await httpCall(at(s1), 'POST', `/transfers/${shipLater.id}/ship`)).status).toBe(200);
+    const shipNext = await requestTransfer('R-B', 's1', 's2', 1);
+    await s1Sees(shipNext.id, 'requested');
     // Requested and cancelled after the backup: no event, in no open list, yet the store must know it.
-    const cancelled = await httpCall<Transfer>(hq(), 'POST', '/transfers', {
-      sku: 'R-A',
-      fromStoreId: 's2',
-      toStoreId: 's1',
-      qty: 1,
-    });
-    expect(cancelled.status).toBe(201);
-    const cancel = await httpCall(hq(), 'POST', `/transfers/${cancelled.body.id}/cancel`);
+    const cancelled = await requestTransfer('R-A', 's2', 's1', 1);
+    const cancel = await httpCall(hq(), 'POST', `/transfers/${cancelled.id}/cancel`);
     expect([cancel.status, cancel.body]).toEqual([200, expect.anything()]);
-    await pollUntil(
-      () => httpCall<Transfer>(at(s1), 'GET', `/transfers/${cancelled.body.id}`),
-      (r) => r.body?.status === 'cancelled',
-    );
+    await s1Sees(cancelled.id, 'cancelled');
     const created = await httpCall(hq(), 'POST', '/products', { sku: 'R-NEW', name: 'New', price: '5.00' });
     expect(created.status).toBe(201);
     await pollUntil(
@@ -248,7 +205,7 @@ describe('a store restored from an old backup catches up from central before it 
       productsAdded: 1,
       holds: { restored: 2, fromCentral: 1, fromPos: 1, closed: 1 },
     });
-    expect(done.stderr).toContain(`POS hold ${posHold.body.id}`);
+    expect(done.stderr).toContain(`POS hold ${lateHold.body.id}`);
 
     // The SQLite file: one unbroken chain from genesis, every event central's, cursor past them all.
     const { events, cursor, marker, holds, transfers } = readStore((db) => ({
@@ -270,11 +227,11 @@ describe('a store restored from an old backup catches up from central before it 
     expect(events.slice(backupSeq)).toEqual(centralEvents.body.items);
     expect(cursor.value).toBe(lastSeq);
     expect(marker).toBeUndefined();
-    const heldAt = Date.parse(events.find((e) => e.ref === posHold.body.id)?.occurredAt ?? '');
+    const heldAt = Date.parse(events.find((e) => e.ref === lateHold.body.id)?.occurredAt ?? '');
     expect(holds).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ id: early.body.id, status: 'confirmed' }),
-        { id: posHold.body.id, status: 'held', source: 'pos', orderRef: null, expiresAtMs: heldAt + 24 * 3_600_000 },
+        { id: lateHold.body.id, status: 'held', source: 'pos', orderRef: null, expiresAtMs: heldAt + 24 * 3_600_000 },
         {
           id: online.body.id,
           status: 'held',
@@ -286,9 +243,9 @@ describe('a store restored from an old backup catches up from central before it 
     );
     expect(transfers).toEqual(
       [
-        { id: shipLater.body.id, status: 'in_transit' },
-        { id: shipNext.body.id, status: 'requested' },
-        { id: cancelled.body.id, status: 'cancelled' },
+        { id: shipLater.id, status: 'in_transit' },
+        { id: shipNext.id, status: 'requested' },
+        { id: cancelled.id, status: 'cancelled' },
       ].sort((a, b) => a.id.localeCompare(b.id)),
     );
 
@@ -300,7 +257,7 @@ describe('a store restored from an old backup catches up from central before it 
     // extends the chain central holds (no break), including work that only central had told it about.
     await s1.start();
     expect(await stockOf(s1)).toEqual(truth);
-    expect((await httpCall(at(s1), 'POST', `/transfers/${shipNext.body.id}/ship`)).status).toBe(200);
+    expect((await httpCall(at(s1), 'POST', `/transfers/${shipNext.id}/ship`)).status).toBe(200);
     expect((await httpCall(hq(), 'POST', `/reservations/${online.body.id}/confirm`)).status).toBe(200);
     expect((await httpCall(at(s1), 'POST', '/sales', { lines: [{ sku: 'R-NEW', qty: 1 }] })).status).toBe(201);
     expect(await caughtUp()).toBe(lastSeq + 3);
@@ -311,7 +268,7 @@ describe('a store restored from an old backup catches up from central before it 
   it("an interrupted recovery continues from the file's head and still rebuilds the first run's holds", async () => {
     const backup = takeBackup('s1-backup-resume.sqlite');
     const backupSeq = await storeSeq();
-    const hold = await httpCall<Reservation>(at(s1), 'POST', '/reservations', { sku: 'R-A', qty: 1, ttlSeconds: 600 });
+    const hold = await posHold('R-A', 1, 600);
     expect(hold.status).toBe(201);
     for (let i = 0; i < 3; i++) {
       expect((await httpCall(at(s1), 'POST', '/sales', { lines: [{ sku: 'R-B', qty: 1 }] })).status).toBe(201);
@@ -324,11 +281,7 @@ describe('a store restored from an old backup catches up from central before it 
     await s1.start();
     const refusedSale = await httpCall<{ code: string }>(at(s1), 'POST', '/sales', { lines: [{ sku: 'R-A', qty: 1 }] });
     expect([refusedSale.status, refusedSale.body.code]).toEqual([503, 'STORE_BEHIND_CENTRAL']);
-    const refusedHold = await httpCall<{ code: string }>(at(s1), 'POST', '/reservations', {
-      sku: 'R-A',
-      qty: 1,
-      ttlSeconds: 60,
-    });
+    const refusedHold = await posHold('R-A', 1, 60);
     expect([refusedHold.status, refusedHold.body.code]).toEqual([503, 'STORE_BEHIND_CENTRAL']);
     const sync = await httpCall<{ behindCentral: unknown; lastSeq: number }>(at(s1), 'GET', '/sync');
     expect(sync.body).toMatchObject({
@@ -341,7 +294,7 @@ describe('a store restored from an old backup catches up from central before it 
     await s1.stop();
     expect(localHead().seq).toBe(backupSeq);
 
-    const real = createCentralHistoryClient({ baseUrl: central.url, token: VIEWER, storeId: 's1' });
+    const real = createCentralHistoryClient({ baseUrl: central.url, token: chain.tokens.viewer, storeId: 's1' });
     let pages = 0;
     const cutAfterFirstPage: CentralHistoryClient = {
       ...real,
@@ -376,11 +329,11 @@ describe('a store restored from an old backup catches up from central before it 
 
   it('a store whose disk died with no backup is rebuilt from central alone: every event, product and stock row', async () => {
     const seq = await caughtUp();
-    const emptyDir = join(dir, 's1-new-disk');
+    const emptyDir = join(chain.dir, 's1-new-disk');
     const report = await recoverStore({
       dataDir: emptyDir,
       storeId: 's1',
-      central: createCentralHistoryClient({ baseUrl: central.url, token: VIEWER, storeId: 's1' }),
+      central: createCentralHistoryClient({ baseUrl: central.url, token: chain.tokens.viewer, storeId: 's1' }),
       posHoldHours: 24,
     });
     expect(report).toMatchObject({ outcome: 'replayed', fromSeq: 0, toSeq: seq, events: seq, productsAdded: 3 });
@@ -406,14 +359,7 @@ describe('a store restored from an old backup catches up from central before it 
     await restoreBackup(backup);
     // Started on the backup without a recovery and without NATS (nothing can warn it): its next sale
     // reuses a seq central holds.
-    const offline = await ServiceProcess.start('s1-offline', STORE_SERVER, {
-      NATS_URL: 'nats://127.0.0.1:9',
-      STARTUP_CENTRAL_CHECK_MS: '200',
-      LOG_LEVEL: 'warn',
-      STORE_ID: 's1',
-      STORE_TOKEN,
-      DATA_DIR: s1Dir,
-    });
+    const offline = await chain.startStore('s1', { NATS_URL: 'nats://127.0.0.1:9', STARTUP_CENTRAL_CHECK_MS: '200' });
     expect((await httpCall(at(offline), 'POST', '/sales', { lines: [{ sku: 'R-B', qty: 1 }] })).status).toBe(201);
     await offline.stop();
     const before = readStore((db) => db.prepare('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1').get());

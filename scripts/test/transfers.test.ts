@@ -1,38 +1,28 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CENTRAL_SERVER, ServiceProcess, STORE_SERVER, TestNatsServer } from '@stocksync/shared/testing';
-import pg from 'pg';
+import type { ServiceProcess } from '@stocksync/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedStore } from '../../store-node/src/seed-store';
 import { httpCall, pollUntil, type ServiceClient } from '../src/chain/http-client';
 import { prng } from '../src/chain/pos-traffic';
+import { type ProcessChain, startProcessChain } from './helpers/process-chain';
 
-const ADMIN = 'admin-token-transfers';
-const STORE_TOKEN = 'store-token-transfers';
 const STORES = ['s1', 's2', 's3'] as const;
 const FLOW_SKUS = ['T-A', 'T-B', 'T-C'];
 const MIX_SKUS = ['K-0', 'K-1', 'K-2'];
 const OPENING = 60;
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 type Transfer = { id: string; status: string; shippedQty: number | null; receivedQty: number | null };
 type StockItem = { sku: string; onHand: number; reserved: number; version: number };
 type Discrepancy = { kind: string; sku: string; expected: number; actual: number; ref: string | null };
 
 describe('two-step transfers across real processes (central + 3 stores)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'stocksync-transfers-'));
-  const database = `transfers_${randomBytes(4).toString('hex')}`;
-  const prefix = `tr${randomBytes(3).toString('hex')}`;
-  let nats: TestNatsServer;
-  let central: ServiceProcess;
+  let chain: ProcessChain;
   const stores = new Map<string, ServiceProcess>();
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  let db: pg.Client;
 
-  const hq = (): ServiceClient => ({ url: central.url, token: ADMIN });
-  const at = (storeId: string): ServiceClient => ({ url: stores.get(storeId)?.url ?? '', token: STORE_TOKEN });
+  const hq = (): ServiceClient => ({ url: chain.central.url, token: chain.tokens.admin });
+  const at = (storeId: string): ServiceClient => ({
+    url: stores.get(storeId)?.url ?? '',
+    token: chain.tokens.store,
+  });
   const request = async (sku: string, from: string, to: string, qty: number) => {
     const res = await httpCall<Transfer>(hq(), 'POST', '/transfers', { sku, fromStoreId: from, toStoreId: to, qty });
     expect(res.status).toBe(201);
@@ -57,42 +47,22 @@ describe('two-step transfers across real processes (central + 3 stores)', () => 
     (await httpCall<StockItem>(at(storeId), 'GET', `/stock/${sku}`)).body.onHand;
 
   beforeAll(async () => {
-    await admin.connect();
-    await admin.query(`create database ${database}`);
-    const dbUrl = `postgres://postgres@127.0.0.1:5432/${database}`;
-    db = new pg.Client({ connectionString: dbUrl });
-    await db.connect();
-    nats = await TestNatsServer.start();
-    const common = { NATS_URL: nats.url, NATS_PREFIX: prefix, LOG_LEVEL: 'warn' };
-    central = await ServiceProcess.start('central', CENTRAL_SERVER, {
-      ...common,
-      DATABASE_URL: dbUrl,
-      DATA_DIR: join(dir, 'central'),
-      HQ_ADMIN_TOKEN: ADMIN,
-      HQ_VIEWER_TOKEN: 'viewer-token-transfers',
-    });
+    chain = await startProcessChain({ name: 'transfers' });
     const products = [...FLOW_SKUS, ...MIX_SKUS].map((sku) => ({ sku, name: sku, price: '3.00' }));
     for (const storeId of STORES) {
-      const dataDir = join(dir, storeId);
-      await seedStore({ dataDir, storeId, products, openingStock: () => OPENING });
-      const env = { ...common, STORE_ID: storeId, STORE_TOKEN, DATA_DIR: dataDir };
-      stores.set(storeId, await ServiceProcess.start(storeId, STORE_SERVER, env));
+      await seedStore({ dataDir: chain.storeDir(storeId), storeId, products, openingStock: () => OPENING });
+      stores.set(storeId, await chain.startStore(storeId));
     }
     // Central must know every store and its opening stock before HQ can request transfers.
     await pollUntil(
-      async () => (await db.query('select count(*)::int as n from stock')).rows[0]?.n,
+      async () => (await chain.db.query('select count(*)::int as n from stock')).rows[0]?.n,
       (n) => n === STORES.length * products.length,
       { what: 'opening stock at central' },
     );
   });
 
   afterAll(async () => {
-    await Promise.allSettled([...[...stores.values()].map((s) => s.stop()), central?.stop()]);
-    await nats?.stop();
-    await db?.end();
-    await admin.query(`drop database if exists ${database} with (force)`);
-    await admin.end();
-    rmSync(dir, { recursive: true, force: true });
+    await chain?.stop();
   });
 
   it('request → ship at source → in transit at central → received short at target, with discrepancies', async () => {
@@ -178,7 +148,7 @@ describe('two-step transfers across real processes (central + 3 stores)', () => 
     const initial = STORES.length * OPENING;
     /** One snapshot of central: per SKU Σ onHand + in transit + recorded shortfalls. */
     const conservedAtCentral = async () => {
-      const { rows } = await db.query<{ sku: string; total: number }>(
+      const { rows } = await chain.db.query<{ sku: string; total: number }>(
         `select s.sku,
            (select coalesce(sum(on_hand), 0) from stock where sku = s.sku)
          + (select coalesce(sum(shipped_qty), 0) from transfers where sku = s.sku and status = 'in_transit')
@@ -248,12 +218,14 @@ describe('two-step transfers across real processes (central + 3 stores)', () => 
       const { lastSeq } = (await httpCall<{ lastSeq: number }>(at(storeId), 'GET', '/sync')).body;
       await pollUntil(
         async () =>
-          Number((await db.query('select last_seq from stores where store_id = $1', [storeId])).rows[0]?.last_seq),
+          Number(
+            (await chain.db.query('select last_seq from stores where store_id = $1', [storeId])).rows[0]?.last_seq,
+          ),
         (seq) => seq === lastSeq,
         { what: `${storeId} caught up` },
       );
     }
-    const inTransit = await db.query<{ sku: string; qty: number }>(
+    const inTransit = await chain.db.query<{ sku: string; qty: number }>(
       `select sku, sum(shipped_qty)::int as qty from transfers where status = 'in_transit' group by sku`,
     );
     for (const sku of MIX_SKUS) {
@@ -261,7 +233,10 @@ describe('two-step transfers across real processes (central + 3 stores)', () => 
       let shortAtStores = 0;
       for (const storeId of STORES) {
         const item = (await httpCall<StockItem>(at(storeId), 'GET', `/stock/${sku}`)).body;
-        const { rows } = await db.query('select on_hand from stock where store_id = $1 and sku = $2', [storeId, sku]);
+        const { rows } = await chain.db.query('select on_hand from stock where store_id = $1 and sku = $2', [
+          storeId,
+          sku,
+        ]);
         expect(rows[0]?.on_hand).toBe(item.onHand);
         atStores += item.onHand;
         const found = (await httpCall<{ items: Discrepancy[] }>(at(storeId), 'GET', '/discrepancies')).body.items;
