@@ -21,8 +21,8 @@ const RecoveryConfigSchema = Type.Object({
   POS_HOLD_HOURS: Type.Number({ minimum: 0, default: 24 }),
 });
 
-const { values } = parseArgs({ options: { 'dry-run': { type: 'boolean', default: false } } });
 try {
+  const { values } = parseArgs({ options: { 'dry-run': { type: 'boolean', default: false } } });
   const config = loadConfig(RecoveryConfigSchema);
   const report = await recoverStore({
     dataDir: config.DATA_DIR,
@@ -47,7 +47,8 @@ try {
     error instanceof StoreForkedError ||
     error instanceof RecoveryRefusedError ||
     error instanceof InstanceLockedError ||
-    error instanceof ConfigError;
+    error instanceof ConfigError ||
+    (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
   process.stderr.write(`recovery ${refused ? 'refused' : 'failed'}: ${(error as Error).message}\n`);
   process.exitCode = refused ? 2 : 1;
 }
