@@ -291,6 +291,9 @@ describe('a store restored from an old backup catches up from central before it 
     expect(
       (await fetch(`${s1.url}/metrics`).then((r) => r.text())).match(/^store_behind_central{[^}]*} (\d)/m)?.[1],
     ).toBe('1');
+    // HQ sees it too, from the store's next heartbeat (sent as soon as the store found out).
+    const centralView = () => httpCall<{ behindCentral: boolean; openBreaks: number }>(hq(), 'GET', '/stores/s1');
+    await pollUntil(centralView, (r) => r.body.behindCentral, { what: 'central shows s1 behind', timeoutMs: 10_000 });
     await s1.stop();
     expect(localHead().seq).toBe(backupSeq);
 
@@ -324,7 +327,7 @@ describe('a store restored from an old backup catches up from central before it 
     await s1.start();
     expect((await httpCall(at(s1), 'POST', '/sales', { lines: [{ sku: 'R-B', qty: 1 }] })).status).toBe(201);
     expect(await caughtUp()).toBe(lastSeq + 1);
-    expect((await httpCall<{ openBreaks: number }>(hq(), 'GET', '/stores/s1')).body.openBreaks).toBe(0);
+    expect((await centralView()).body).toMatchObject({ openBreaks: 0, behindCentral: false });
   });
 
   it('a store whose disk died with no backup is rebuilt from central alone: every event, product and stock row', async () => {

@@ -92,6 +92,8 @@ export const HeartbeatSchema = Type.Object({
   lastPublishedSeq: Type.Integer(),
   pending: Type.Integer(),
   oldestPendingAgeMs: Type.Integer(),
+  /** The store found its file behind central's cursor (HeartbeatReply) and refuses stock changes. */
+  behindCentral: Type.Optional(Type.Boolean()),
 });
 export type Heartbeat = Static<typeof HeartbeatSchema>;
 

@@ -24,6 +24,9 @@ export function renderSync(state) {
             : 'not reconciled yet',
         },
         h('span', { class: `badge ${s.chainStatus === 'ok' ? 'ok' : 'bad'}` }, s.chainStatus),
+        s.behindCentral
+          ? h('span', { class: 'badge bad', title: 'restored from a backup? run store:recover' }, 'behind central')
+          : null,
         s.reconcileResult && s.reconcileResult !== 'match' && s.reconcileResult !== 'in_flight'
           ? h('span', { class: 'badge bad' }, s.reconcileResult)
           : null,

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
+  boolean,
   check,
   index,
   integer,
@@ -47,6 +48,8 @@ export const stores = pgTable(
     reportedLastSeq: bigint('reported_last_seq', seqNumber),
     reportedPending: integer('reported_pending'),
     reportedOldestPendingAgeMs: bigint('reported_oldest_pending_age_ms', seqNumber),
+    /** The store's last heartbeat said its file is behind this cursor (restored from a backup). */
+    reportedBehindCentral: boolean('reported_behind_central').notNull().default(false),
     /** Rows in event_buffer beyond last_seq, kept in the apply transaction: 0 lets apply skip the lookup. */
     bufferedEvents: integer('buffered_events').notNull().default(0),
     chainStatus: text('chain_status', { enum: CHAIN_STATUSES }).notNull().default('ok'),

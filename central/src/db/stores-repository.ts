@@ -89,6 +89,7 @@ export function createStoresRepository(db: Database) {
         reportedLastSeq: heartbeat.lastSeq,
         reportedPending: heartbeat.pending,
         reportedOldestPendingAgeMs: heartbeat.oldestPendingAgeMs,
+        reportedBehindCentral: heartbeat.behindCentral ?? false,
       };
       const [row] = await db
         .insert(stores)

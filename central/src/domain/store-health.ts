@@ -13,6 +13,12 @@ export type StoreHealth = {
   pending: number | null;
   oldestPendingAgeMs: number | null;
   reportedLastSeq: number | null;
+  /**
+   * The store reported its file behind central's cursor (restored from a backup, a new disk): it
+   * refuses stock changes until `store:recover` runs. The store's own judgement: central comparing
+   * `reportedLastSeq` with its cursor would flag every busy store between two heartbeats.
+   */
+  behindCentral: boolean;
   chainStatus: 'ok' | 'broken';
   openBreaks: number;
   /** Events received ahead of a gap, waiting for the missing ones. */
@@ -40,6 +46,7 @@ export function storeHealth(row: StoreWithBreaks, now: number, offlineAfterMs: n
     pending: row.reportedPending,
     oldestPendingAgeMs: row.reportedOldestPendingAgeMs,
     reportedLastSeq: row.reportedLastSeq,
+    behindCentral: row.reportedBehindCentral,
     chainStatus: row.chainStatus,
     openBreaks: row.openBreaks,
     bufferedEvents: row.bufferedEvents,

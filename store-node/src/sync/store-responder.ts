@@ -116,16 +116,20 @@ export function startStoreResponder(nc: NatsConnection, deps: Deps) {
       lastPublishedSeq: stats.lastPublishedSeq,
       pending: stats.pending,
       oldestPendingAgeMs: stats.oldestPendingAgeMs,
+      behindCentral: deps.behindCentral.status() !== null,
     };
     if (nc.isClosed()) return;
     // A request: central answers with its cursor for this store (a guard against a restored file).
     nc.request(names.heartbeatSubject(storeId), JSON.stringify(beat), { timeout: HEARTBEAT_REPLY_MS }).then(
       (reply) => {
+        const wasBehind = deps.behindCentral.status() !== null;
         try {
           deps.behindCentral.onReply(reply.json());
         } catch (error) {
           log.warn({ err: (error as Error).message }, 'heartbeat reply ignored');
         }
+        // Tell HQ at once, not at the next beat: its dashboard shows why this store refuses sales.
+        if (wasBehind !== (deps.behindCentral.status() !== null)) heartbeat();
       },
       () => deps.behindCentral.onNoAnswer(),
     );

@@ -13,6 +13,11 @@ export const StoreSchema = Type.Object({
   pending: Nullable(Type.Integer({ description: 'unsent outbox events at the last heartbeat' })),
   oldestPendingAgeMs: Nullable(Type.Integer()),
   reportedLastSeq: Nullable(Type.Integer({ description: "store's own last seq at the last heartbeat" })),
+  behindCentral: Type.Boolean({
+    description:
+      "the store's last heartbeat said its file is behind central's cursor (restored from a backup): it refuses " +
+      'stock changes until `npm run store:recover` runs with the node stopped',
+  }),
   chainStatus: Type.Union([Type.Literal('ok'), Type.Literal('broken')]),
   openBreaks: Type.Integer(),
   bufferedEvents: Type.Integer({ description: 'events received ahead of a seq gap, waiting for it to close' }),

@@ -1,0 +1,1 @@
+ALTER TABLE "stores" ADD COLUMN "reported_behind_central" boolean DEFAULT false NOT NULL;
