@@ -1,6 +1,7 @@
 import { createCentralHistoryClient } from '../../../store-node/src/recovery/central-history-client';
 import { recoverStore } from '../../../store-node/src/recovery/recover-store';
 import { seedStore } from '../../../store-node/src/seed-store';
+import { httpCall } from '../chain/http-client';
 import { BENCH_ADMIN_TOKEN, BENCH_VIEWER_TOKEN, type ChainFixture, startChainFixture } from './chain-fixture';
 import { sellOffline } from './offline-store';
 import type { BenchSection, Row } from './report';
@@ -72,13 +73,10 @@ async function createAtCentral(
   chain: ChainFixture,
   products: ReadonlyArray<{ sku: string; name: string; price: string }>,
 ) {
+  const hq = { url: chain.central.url, token: BENCH_ADMIN_TOKEN };
   for (const product of products) {
-    const res = await fetch(`${chain.central.url}/products`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify(product),
-    });
-    if (res.status !== 201) throw new Error(`product ${product.sku}: HTTP ${res.status} ${await res.text()}`);
+    const res = await httpCall(hq, 'POST', '/products', product);
+    if (res.status !== 201) throw new Error(`product ${product.sku}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
   }
 }
 

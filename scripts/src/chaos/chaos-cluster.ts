@@ -117,7 +117,15 @@ export class ChaosCluster {
       const products = this.options.skus.map((sku) => ({ sku, name: sku, price: PRICE, defaultMinStock: 5 }));
       await seedStore({ dataDir, storeId: id, products, openingStock: () => this.options.openingStock });
       const proxy = await CuttableProxy.start(this.nats.port);
-      const process = await ServiceProcess.start(id, STORE_SERVER, this.storeEnv({ id, proxy, dataDir }));
+      const process = await ServiceProcess.start(id, STORE_SERVER, {
+        NATS_URL: proxy.url,
+        NATS_PREFIX: this.prefix,
+        LOG_LEVEL: 'error',
+        STORE_ID: id,
+        STORE_TOKEN,
+        DATA_DIR: dataDir,
+        RESERVATION_SWEEP_MS: '250',
+      });
       this.stores.push({ id, process, proxy, dataDir });
     }
     // HQ can coordinate only what central has seen: wait for every store's opening stock.
@@ -128,19 +136,6 @@ export class ChaosCluster {
       { what: 'opening stock at central', timeoutMs: 60_000 },
     );
     log(`${this.centrals.length} central processes and ${this.stores.length} store nodes up`);
-  }
-
-  /** A store node's environment (its NATS through its cuttable proxy). */
-  storeEnv(store: Pick<StoreNode, 'id' | 'proxy' | 'dataDir'>): Record<string, string> {
-    return {
-      NATS_URL: store.proxy.url,
-      NATS_PREFIX: this.prefix,
-      LOG_LEVEL: 'error',
-      STORE_ID: store.id,
-      STORE_TOKEN,
-      DATA_DIR: store.dataDir,
-      RESERVATION_SWEEP_MS: '250',
-    };
   }
 
   get viewerToken(): string {

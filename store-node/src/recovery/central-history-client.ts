@@ -1,4 +1,4 @@
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { CatalogProductSchema, compileValidator, type StockEvent, StockEventSchema } from '@stocksync/shared';
 
 const EventsPage = Type.Object({
@@ -44,19 +44,19 @@ const TransferPage = Type.Object({
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
 
+type Validator<R> = { parse(value: unknown): R };
+const answers = {
+  eventsPage: compileValidator(EventsPage),
+  storeCursor: compileValidator(StoreCursor),
+  product: compileValidator(CentralProduct),
+  reservation: compileValidator(CentralReservation),
+  transferPage: compileValidator(TransferPage),
+};
+
 export type EventsPage = Static<typeof EventsPage>;
 export type CentralReservation = Static<typeof CentralReservation>;
 export type CentralTransfer = Static<typeof CentralTransfer>;
 export type CentralProduct = Static<typeof CentralProduct>;
-
-const validators = new Map<TSchema, ReturnType<typeof compileValidator>>();
-function compiled(schema: TSchema) {
-  const known = validators.get(schema);
-  if (known) return known;
-  const validator = compileValidator(schema);
-  validators.set(schema, validator);
-  return validator;
-}
 
 export class CentralRequestError extends Error {
   override name = 'CentralRequestError';
@@ -73,7 +73,7 @@ export function createCentralHistoryClient(opts: {
   storeId: string;
   timeoutMs?: number;
 }) {
-  async function request<T extends TSchema>(path: string, schema: T, allow404: boolean): Promise<Static<T> | null> {
+  async function request<R>(path: string, answer: Validator<R>, allow404: boolean): Promise<R | null> {
     const url = new URL(path, opts.baseUrl);
     let res: Response;
     try {
@@ -88,38 +88,37 @@ export function createCentralHistoryClient(opts: {
     if (!res.ok)
       throw new CentralRequestError(`GET ${url.pathname}${url.search}: HTTP ${res.status} ${await res.text()}`);
     try {
-      return compiled(schema).parse(await res.json()) as Static<T>;
+      return answer.parse(await res.json());
     } catch (error) {
       throw new CentralRequestError(`GET ${url.pathname}: unexpected answer (${(error as Error).message})`);
     }
   }
-  const get = async <T extends TSchema>(path: string, schema: T) => (await request(path, schema, false)) as Static<T>;
+  const get = async <R>(path: string, answer: Validator<R>) => (await request(path, answer, false)) as R;
   /** null when central answers 404. */
-  const find = <T extends TSchema>(path: string, schema: T) => request(path, schema, true);
+  const find = <R>(path: string, answer: Validator<R>) => request(path, answer, true);
   const store = encodeURIComponent(opts.storeId);
 
   return {
     /** Central's apply cursor for this store; null if central never heard of it. */
     async cursor(): Promise<number | null> {
-      return (await find(`/stores/${store}`, StoreCursor))?.lastSeq ?? null;
+      return (await find(`/stores/${store}`, answers.storeCursor))?.lastSeq ?? null;
     },
     eventsAfter(afterSeq: number, limit: number): Promise<EventsPage> {
-      return get(`/stores/${store}/events?afterSeq=${afterSeq}&limit=${limit}`, EventsPage);
+      return get(`/stores/${store}/events?afterSeq=${afterSeq}&limit=${limit}`, answers.eventsPage);
     },
     async eventAt(seq: number): Promise<StockEvent | undefined> {
-      const page = await get(`/stores/${store}/events?afterSeq=${seq - 1}&limit=1`, EventsPage);
+      const page = await get(`/stores/${store}/events?afterSeq=${seq - 1}&limit=1`, answers.eventsPage);
       return page.items[0]?.seq === seq ? page.items[0] : undefined;
     },
-    product: (sku: string) => find(`/products/${encodeURIComponent(sku)}`, CentralProduct),
-    reservation: (id: string) => find(`/reservations/${encodeURIComponent(id)}`, CentralReservation),
-    transfer: (id: string) => find(`/transfers/${encodeURIComponent(id)}`, CentralTransfer),
+    product: (sku: string) => find(`/products/${encodeURIComponent(sku)}`, answers.product),
+    reservation: (id: string) => find(`/reservations/${encodeURIComponent(id)}`, answers.reservation),
     /** Every transfer with this store at either end, every page. */
     async transfersOfStore(): Promise<CentralTransfer[]> {
       const all: CentralTransfer[] = [];
       let cursor: string | null = null;
       do {
         const query: string = `storeId=${store}&limit=500${cursor ? `&cursor=${cursor}` : ''}`;
-        const page = await get(`/transfers?${query}`, TransferPage);
+        const page = await get(`/transfers?${query}`, answers.transferPage);
         all.push(...page.items);
         cursor = page.nextCursor;
       } while (cursor);

@@ -24,7 +24,6 @@ export function createHistoryReplay(db: StoreDb, storeId: string) {
   const stockRow = sqlite.prepare<[string], { onHand: number; reserved: number; version: number }>(
     'SELECT on_hand AS onHand, reserved, version FROM stock WHERE sku = ?',
   );
-  const hashAt = sqlite.prepare<[number], { hash: string }>('SELECT hash FROM ledger WHERE seq = ?');
   const marker = sqlite.prepare<[string], { value: number }>('SELECT value FROM sync_state WHERE key = ?');
   const setMarker = sqlite.prepare<[string, number]>(
     'INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -33,7 +32,7 @@ export function createHistoryReplay(db: StoreDb, storeId: string) {
 
   return {
     head: ledger.head,
-    localHashAt: (seq: number): string | undefined => (seq === 0 ? GENESIS_HASH : hashAt.get(seq)?.hash),
+    localHashAt: (seq: number): string | undefined => (seq === 0 ? GENESIS_HASH : ledger.range(seq, seq, 1)[0]?.hash),
     /** Where an unfinished recovery started, if one did. */
     startedAt: (): number | undefined => marker.get(RECOVERY_FROM)?.value,
     markStart: (seq: number) => setMarker.run(RECOVERY_FROM, seq),

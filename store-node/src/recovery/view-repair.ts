@@ -1,7 +1,7 @@
 import type { StoreDb } from '../db/db-plugin';
 import { createReservationRepository, type ReservationStatus } from '../db/repositories/reservation-repository';
 import { createTransferRepository, type TransferRecord } from '../db/repositories/transfer-repository';
-import type { CentralHistoryClient, CentralTransfer } from './central-history-client';
+import type { CentralHistoryClient } from './central-history-client';
 
 type LedgerRef = { type: string; sku: string; reservedDelta: number; occurredAt: string; ref: string | null };
 
@@ -63,9 +63,9 @@ export type HoldRepairReport = {
  * the backup had them. Holds: each one made after the backup is recreated from its event; an online
  * hold takes its expiry and order from central's reservation row, a POS hold (central has no row for
  * it, and its TTL was never published) gets `posHoldHours` from when it was made. Holds closed after
- * the backup take the status of their last event. Transfers: every one this store is part of and the
- * replay touched, the backup had open, or central has open is set to central's view, since the
- * commands that told the store were acknowledged before the backup came back and will not come again.
+ * the backup take the status of their last event. Transfers: every one this store is part of is set to
+ * central's view where the file differs, since the commands that told the store were acknowledged
+ * before the backup came back and will not come again.
  */
 export function createViewRepair(db: StoreDb, central: CentralHistoryClient, storeId: string) {
   const sqlite = db.$client;
@@ -126,9 +126,7 @@ export function createViewRepair(db: StoreDb, central: CentralHistoryClient, sto
    * touched no event and is in no open list, yet the store must know it (a late command finds it).
    */
   async function repairTransfers(): Promise<number> {
-    const known = new Map<string, CentralTransfer>();
-    for (const t of await central.transfersOfStore()) known.set(t.id, t);
-    const mine = [...known.values()].filter((t) => t.fromStoreId === storeId || t.toStoreId === storeId);
+    const mine = (await central.transfersOfStore()).filter((t) => t.fromStoreId === storeId || t.toStoreId === storeId);
     let changed = 0;
     sqlite.transaction(() => {
       for (const t of mine) {
