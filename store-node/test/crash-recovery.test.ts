@@ -25,6 +25,8 @@ describe('kill -9 of a store node while writes are in flight (DESIGN §8.6)', ()
     const proc = await startStoreProcess(storeEnv({ DATA_DIR: dataDir, LOG_LEVEL: 'error' }));
     const acked = new Map<string, string>();
     let sent = 0;
+    let answered = 0;
+    let inFlightAtKill = 0;
     let stop = false;
     let kill = () => {};
     const worker = async (w: number) => {
@@ -42,6 +44,7 @@ describe('kill -9 of a store node while writes are in flight (DESIGN §8.6)', ()
               ],
             }),
           });
+          answered++;
           if (res.status === 201) acked.set(key, ((await res.json()) as { id: string }).id);
           // Killed from here, not from a timer: the other workers' requests are then surely outstanding,
           // whereas a starved timer could fire after every answer had arrived (seen on a loaded CI box).
@@ -54,6 +57,7 @@ describe('kill -9 of a store node while writes are in flight (DESIGN §8.6)', ()
     const killed = new Promise<void>((resolve) => {
       kill = () => {
         if (stop) return;
+        inFlightAtKill = sent - answered;
         proc.child.kill('SIGKILL');
         stop = true;
         resolve();
@@ -66,7 +70,9 @@ describe('kill -9 of a store node while writes are in flight (DESIGN §8.6)', ()
     await Promise.allSettled(workers);
     await proc.exited;
     expect(acked.size).toBeGreaterThan(100);
-    expect(sent).toBeGreaterThan(acked.size);
+    // Requests were outstanding when the kill came. Counted at the kill: answers already in the socket
+    // buffers are still read after it, so `sent > acked` at the end can fail with every write answered.
+    expect(inFlightAtKill).toBeGreaterThan(0);
 
     const reopened = await createTestStore({ dataDir });
     try {
