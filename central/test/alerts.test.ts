@@ -1,26 +1,23 @@
 import type { AddressInfo } from 'node:net';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type AlertMessage, natsNames } from '@stocksync/shared';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../src/db/database';
-import { createBackend, startCentral } from './helpers/central-harness';
+import { type CentralWithStores, startCentralWithStores } from './helpers/central-with-stores';
 import { openSse } from './helpers/sse-client';
-import { eventually, publishProduct, startStore, type TestStore } from './helpers/store-fixture';
-import { ADMIN_TOKEN, deleteStreams, NATS_URL, uniquePrefix, VIEWER_TOKEN } from './helpers/test-env';
+import { eventually, publishProduct, type TestStore } from './helpers/store-fixture';
+import { ADMIN_TOKEN, VIEWER_TOKEN } from './helpers/test-env';
 
 const viewer = { authorization: `Bearer ${VIEWER_TOKEN}` };
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 type Page<T> = { items: T[]; nextCursor: string | null };
 
 describe('low-stock alerts (central + a real store node)', () => {
-  let backend: Awaited<ReturnType<typeof createBackend>>;
+  let central: CentralWithStores<'s1'>;
   let app: FastifyInstance;
   let baseUrl: string;
-  let nc: NatsConnection;
   let store: TestStore;
-  const prefix = uniquePrefix();
   const published: AlertMessage[] = [];
 
   const list = async (query: string) => {
@@ -51,7 +48,7 @@ describe('low-stock alerts (central + a real store node)', () => {
     await app.db.execute(
       sql`insert into products (sku, name, price, default_min_stock) values (${sku}, ${sku}, '1.00', ${defaultMinStock})`,
     );
-    await publishProduct(nc, prefix, sku);
+    await publishProduct(central.nc, central.prefix, sku);
     await eventually(
       () => store.call('GET', `/stock/${sku}`),
       (r) => r.status === 200,
@@ -59,25 +56,23 @@ describe('low-stock alerts (central + a real store node)', () => {
   }
 
   beforeAll(async () => {
-    backend = await createBackend('postgres');
-    nc = await connect({ servers: NATS_URL });
-    nc.subscribe(natsNames(prefix).alertsSubject('s1'), {
+    central = await startCentralWithStores({
+      driver: 'postgres',
+      env: { SSE_HEARTBEAT_MS: '200' },
+      stores: { s1: {} },
+    });
+    app = central.app;
+    store = central.stores.s1;
+    // Nothing can alert yet (no product, no movement), so subscribing after start-up misses nothing.
+    central.nc.subscribe(natsNames(central.prefix).alertsSubject('s1'), {
       callback: (_err, msg) => {
         published.push(msg.json<AlertMessage>());
       },
     });
-    app = await startCentral({ prefix, env: { ...backend.env, SSE_HEARTBEAT_MS: '200' } });
     await app.listen({ host: '127.0.0.1', port: 0 });
     baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    store = await startStore({ storeId: 's1', prefix });
   });
-  afterAll(async () => {
-    await store?.stop();
-    await app?.close();
-    await nc?.close();
-    await deleteStreams(prefix);
-    await backend?.cleanup();
-  });
+  afterAll(() => central?.stop());
 
   it('opens one alert per crossing below the minimum and resolves it on recovery; SSE and NATS see both', async () => {
     await product('L-1', 5);

@@ -1,12 +1,12 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { natsNames, type StoreSkuState, type StoreStateReply, stateChecksum } from '@stocksync/shared';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../src/db/database';
-import { counter, createBackend, startCentral } from './helpers/central-harness';
-import { eventually, publishProduct, startStore, type TestStore } from './helpers/store-fixture';
-import { ADMIN_TOKEN, deleteStreams, NATS_URL, uniquePrefix, VIEWER_TOKEN } from './helpers/test-env';
+import { counter, startCentral } from './helpers/central-harness';
+import { type CentralWithStores, startCentralWithStores } from './helpers/central-with-stores';
+import { eventually, publishProduct, type TestStore } from './helpers/store-fixture';
+import { ADMIN_TOKEN, VIEWER_TOKEN } from './helpers/test-env';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const viewer = { authorization: `Bearer ${VIEWER_TOKEN}` };
@@ -14,11 +14,9 @@ const SKUS = ['R-1', 'R-2', 'R-3', 'R-4', 'R-5'];
 
 // PGlite is one process's database: the second replica runs on PostgreSQL only.
 describe.each(['postgres', 'pglite'] as const)('reconciliation: central against a real store node (%s)', (driver) => {
-  let backend: Awaited<ReturnType<typeof createBackend>>;
+  let central: CentralWithStores<'s1'>;
   let app: FastifyInstance;
-  let nc: NatsConnection;
   let store: TestStore;
-  const prefix = uniquePrefix();
 
   const centralRow = async (sku: string) =>
     rowsOf<{ on_hand: number; reserved: number; version: number }>(
@@ -48,13 +46,12 @@ describe.each(['postgres', 'pglite'] as const)('reconciliation: central against 
     );
 
   beforeAll(async () => {
-    backend = await createBackend(driver);
-    nc = await connect({ servers: NATS_URL });
-    app = await startCentral({ prefix, env: backend.env, sync: { reconcileIntervalMs: 0 } });
-    store = await startStore({ storeId: 's1', prefix });
+    central = await startCentralWithStores({ driver, sync: { reconcileIntervalMs: 0 }, stores: { s1: {} } });
+    app = central.app;
+    store = central.stores.s1;
     for (const sku of SKUS) {
       await app.db.execute(sql`insert into products (sku, name, price) values (${sku}, ${sku}, '1.00')`);
-      await publishProduct(nc, prefix, sku);
+      await publishProduct(central.nc, central.prefix, sku);
     }
     await eventually(
       async () => Promise.all(SKUS.map(async (sku) => (await store.call('GET', `/stock/${sku}`)).status)),
@@ -65,19 +62,13 @@ describe.each(['postgres', 'pglite'] as const)('reconciliation: central against 
     expect((await store.call('POST', '/reservations', { sku: 'R-2', qty: 2, ttlSeconds: 600 })).status).toBe(201);
     await converged();
   });
-  afterAll(async () => {
-    await store?.stop();
-    await app?.close();
-    await nc?.close();
-    await deleteStreams(prefix);
-    await backend?.cleanup();
-  });
+  afterAll(() => central?.stop());
 
   it("the store answers its state in pages, with lastSeq and the checksum of every touched SKU's state", async () => {
     const ask = async (body: unknown) =>
-      (await nc.request(natsNames(prefix).stateSubject('s1'), JSON.stringify(body), { timeout: 3_000 })).json<
-        StoreStateReply & { error?: string }
-      >();
+      (
+        await central.nc.request(natsNames(central.prefix).stateSubject('s1'), JSON.stringify(body), { timeout: 3_000 })
+      ).json<StoreStateReply & { error?: string }>();
     const pages: StoreStateReply[] = [];
     let afterSku: string | null | undefined;
     do {
@@ -183,7 +174,11 @@ describe.each(['postgres', 'pglite'] as const)('reconciliation: central against 
 
   if (driver === 'postgres')
     it('the periodic sweep of a second replica repairs by itself', async () => {
-      const replica = await startCentral({ prefix, env: backend.env, sync: { reconcileIntervalMs: 300 } });
+      const replica = await startCentral({
+        prefix: central.prefix,
+        env: central.backend.env,
+        sync: { reconcileIntervalMs: 300 },
+      });
       try {
         await app.db.execute(sql`update stock set reserved = 0 where store_id = 's1' and sku = 'R-2'`);
         await eventually(

@@ -1,20 +1,20 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { TestRedisServer } from '@stocksync/shared/testing';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../src/db/database';
 import { idForIdempotencyKey } from '../src/domain/idempotent-id';
-import { createBackend, startCentral } from './helpers/central-harness';
-import { eventually, publishProduct, startStore, type TestStore } from './helpers/store-fixture';
-import { ADMIN_TOKEN, deleteStreams, NATS_URL, uniquePrefix, VIEWER_TOKEN } from './helpers/test-env';
+import { type CentralWithStores, startCentralWithStores } from './helpers/central-with-stores';
+import { eventually, publishProduct, type TestStore } from './helpers/store-fixture';
+import { ADMIN_TOKEN, uniquePrefix, VIEWER_TOKEN } from './helpers/test-env';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 type Reservation = { id: string; storeId: string; sku: string; qty: number; status: string; expiresAt: string };
 type ErrorBody = { statusCode: number; code: string; message: string };
 
 describe('online reservations (central + real store nodes, PostgreSQL, NATS, Redis)', () => {
-  let backend: Awaited<ReturnType<typeof createBackend>>;
+  let central: CentralWithStores<'s1' | 's2'>;
   let redis: TestRedisServer;
   let app: FastifyInstance;
   let nc: NatsConnection;
@@ -64,25 +64,22 @@ describe('online reservations (central + real store nodes, PostgreSQL, NATS, Red
   }
 
   beforeAll(async () => {
-    backend = await createBackend('postgres');
     redis = await TestRedisServer.start();
-    nc = await connect({ servers: NATS_URL });
-    app = await startCentral({
+    central = await startCentralWithStores({
+      driver: 'postgres',
       prefix,
-      env: { ...backend.env, REDIS_URL: redis.url, RESERVE_TIMEOUT_MS: '1000', REDIS_KEY_PREFIX: `${prefix}:` },
+      env: { REDIS_URL: redis.url, RESERVE_TIMEOUT_MS: '1000', REDIS_KEY_PREFIX: `${prefix}:` },
+      stores: { s1: { env: { RESERVATION_SWEEP_MS: '100' } }, s2: {} },
     });
-    [s1, s2] = await Promise.all([
-      startStore({ storeId: 's1', prefix, env: { RESERVATION_SWEEP_MS: '100' } }),
-      startStore({ storeId: 's2', prefix }),
-    ]);
+    ({ app, nc } = central);
+    ({ s1, s2 } = central.stores);
   });
   afterAll(async () => {
-    await Promise.allSettled([s1?.stop(), s2?.stop()]);
-    await app?.close();
-    await nc?.close();
-    await redis?.stop();
-    await deleteStreams(prefix);
-    await backend?.cleanup();
+    try {
+      await central?.stop();
+    } finally {
+      await redis?.stop();
+    }
   });
 
   it('holds at the store before answering 201; confirm and cancel are idempotent', async () => {

@@ -1,31 +1,24 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { GENESIS_HASH, type StockEvent, verifyChain } from '@stocksync/shared';
 import { sql } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBackend, startCentral } from './helpers/central-harness';
-import { eventually, publishProduct, startStore, type TestStore } from './helpers/store-fixture';
-import { deleteStreams, NATS_URL, uniquePrefix, VIEWER_TOKEN } from './helpers/test-env';
+import { type CentralWithStores, startCentralWithStores } from './helpers/central-with-stores';
+import { eventually, publishProduct } from './helpers/store-fixture';
+import { VIEWER_TOKEN } from './helpers/test-env';
 
 const viewer = { authorization: `Bearer ${VIEWER_TOKEN}` };
 type EventsPage = { items: StockEvent[]; nextAfterSeq: number | null };
 
 describe.each(['postgres', 'pglite'] as const)("a store's event history from central (%s)", (driver) => {
-  let backend: Awaited<ReturnType<typeof createBackend>>;
-  let app: FastifyInstance;
-  let nc: NatsConnection;
-  let store: TestStore;
-  const prefix = uniquePrefix();
+  let central: CentralWithStores<'s1'>;
   const get = async (url: string, headers: Record<string, string> = viewer) => {
-    const res = await app.inject({ method: 'GET', url, headers });
+    const res = await central.app.inject({ method: 'GET', url, headers });
     return { status: res.statusCode, body: res.json() };
   };
 
   beforeAll(async () => {
-    backend = await createBackend(driver);
-    nc = await connect({ servers: NATS_URL });
-    app = await startCentral({ prefix, env: backend.env });
-    store = await startStore({ storeId: 's1', prefix });
+    central = await startCentralWithStores({ driver, stores: { s1: {} } });
+    const { app, nc, prefix } = central;
+    const store = central.stores.s1;
     for (const sku of ['E-1', 'E-2']) {
       await app.db.execute(sql`insert into products (sku, name, price) values (${sku}, ${sku}, '1.00')`);
       await publishProduct(nc, prefix, sku);
@@ -44,13 +37,7 @@ describe.each(['postgres', 'pglite'] as const)("a store's event history from cen
       (seq) => seq === 5,
     );
   });
-  afterAll(async () => {
-    await store?.stop();
-    await app?.close();
-    await nc?.close();
-    await deleteStreams(prefix);
-    await backend?.cleanup();
-  });
+  afterAll(() => central?.stop());
 
   it('pages through the exact envelopes the store sealed: the chain verifies from genesis', async () => {
     const events: StockEvent[] = [];
