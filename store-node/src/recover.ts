@@ -4,11 +4,14 @@ import { ConfigError, loadConfig } from '@stocksync/shared/service';
 import { StoreConfigSchema } from './config/config';
 import { InstanceLockedError } from './db/instance-lock';
 import { createCentralHistoryClient } from './recovery/central-history-client';
+import { ForkReentryConflictError } from './recovery/fork-reentry';
 import { RecoveryRefusedError, recoverStore, StoreForkedError } from './recovery/recover-store';
 
 /**
- * `npm run store:recover [-- --dry-run]`, with the store node stopped: takes into a store restored
- * from a backup every event central holds of it that the backup lacks (docs/operations.md "A store").
+ * `npm run store:recover [-- --dry-run] [--reenter-fork [--skip-misfits]]`, with the store node stopped: takes into a
+ * store restored from a backup every event central holds of it that the backup lacks; with
+ * --reenter-fork, a store that already sold on the old backup is rebuilt from central and its own
+ * movements since are entered again after central's head (docs/operations.md "A store").
  * Exit 0: done (or nothing to do); 2: refused, nothing changed (node running, fork, central's copy
  * does not fit); 1: failed on the way (network, HTTP): run it again, it continues where it stopped.
  */
@@ -22,7 +25,13 @@ const RecoveryConfigSchema = Type.Object({
 });
 
 try {
-  const { values } = parseArgs({ options: { 'dry-run': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      'dry-run': { type: 'boolean', default: false },
+      'reenter-fork': { type: 'boolean', default: false },
+      'skip-misfits': { type: 'boolean', default: false },
+    },
+  });
   const config = loadConfig(RecoveryConfigSchema);
   const report = await recoverStore({
     dataDir: config.DATA_DIR,
@@ -34,6 +43,8 @@ try {
     }),
     posHoldHours: config.POS_HOLD_HOURS,
     dryRun: values['dry-run'],
+    reenterFork: values['reenter-fork'],
+    skipMisfits: values['skip-misfits'],
     progress: (line) => process.stderr.write(`${line}\n`),
   });
   for (const hold of report.holds?.posHolds ?? []) {
@@ -41,10 +52,16 @@ try {
       `POS hold ${hold.id} (${hold.qty} × ${hold.sku}) kept until ${hold.expiresAt}: check it with the customer\n`,
     );
   }
+  for (const misfit of report.fork?.skipped ?? []) {
+    process.stderr.write(
+      `fork event ${misfit.seq} (${misfit.type} ${misfit.sku}) left out: ${misfit.problem}; count ${misfit.sku}\n`,
+    );
+  }
   process.stdout.write(`${JSON.stringify(report)}\n`);
 } catch (error) {
   const refused =
     error instanceof StoreForkedError ||
+    error instanceof ForkReentryConflictError ||
     error instanceof RecoveryRefusedError ||
     error instanceof InstanceLockedError ||
     error instanceof ConfigError ||

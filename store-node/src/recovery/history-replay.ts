@@ -29,6 +29,10 @@ export function createHistoryReplay(db: StoreDb, storeId: string) {
     'INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
   );
   const clearMarker = sqlite.prepare<[string]>('DELETE FROM sync_state WHERE key = ?');
+  /** Products central has that the store lacks, with their stock rows (one transaction, or the caller's). */
+  const addProducts = sqlite.transaction((newProducts: readonly CatalogProduct[]) => {
+    for (const { updatedAt, ...product } of newProducts) products.upsert([product], updatedAt);
+  });
 
   return {
     head: ledger.head,
@@ -37,6 +41,7 @@ export function createHistoryReplay(db: StoreDb, storeId: string) {
     startedAt: (): number | undefined => marker.get(RECOVERY_FROM)?.value,
     markStart: (seq: number) => setMarker.run(RECOVERY_FROM, seq),
     markDone: () => clearMarker.run(RECOVERY_FROM),
+    addProducts: (newProducts: readonly CatalogProduct[]) => addProducts(newProducts),
 
     /** SKUs of these events the store has no row for (products created at central after the backup). */
     unknownSkus: (events: readonly StockEvent[]): string[] =>
@@ -57,7 +62,7 @@ export function createHistoryReplay(db: StoreDb, storeId: string) {
       const snapshot = ledger.chain.snapshot();
       try {
         sqlite.transaction(() => {
-          for (const { updatedAt, ...product } of newProducts) products.upsert([product], updatedAt);
+          addProducts(newProducts);
           for (const event of events) {
             const row = stockRow.get(event.sku);
             if (!row) throw new HistoryMismatchError(`event ${event.seq}: product ${event.sku} is unknown`);

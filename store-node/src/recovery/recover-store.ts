@@ -1,8 +1,21 @@
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
 import type { CatalogProduct } from '@stocksync/shared';
 import { openStoreDatabase } from '../db/db-plugin';
 import { acquireInstanceLock } from '../db/instance-lock';
 import { ChainInvariantError } from '../db/repositories/ledger-repository';
 import type { CentralHistoryClient, EventsPage } from './central-history-client';
+import { type ForkedHistory, type ReentryConflict, readForkedHistory, reenterFork } from './fork-reentry';
 import { createHistoryReplay, HistoryMismatchError, type HistoryReplay } from './history-replay';
 import { createViewRepair, type HoldRepairReport } from './view-repair';
 
@@ -15,13 +28,20 @@ export type RecoveryOptions = {
   pageSize?: number;
   /** Check and count only; write nothing. */
   dryRun?: boolean;
+  /**
+   * On a fork: keep the forked file in `DATA_DIR/forks/`, rebuild the store from central and seal the
+   * fork's movements again after central's head (fork-reentry.ts). Without it a fork is refused.
+   */
+  reenterFork?: boolean;
+  /** With reenterFork: enter the fork's events that fit, report the others (their SKUs need a count). */
+  skipMisfits?: boolean;
   progress?: (line: string) => void;
 };
 
 export type RecoveryReport = {
   storeId: string;
   /** replayed: events were taken in; up_to_date: central holds nothing newer; store_ahead: the store has events central has not yet. */
-  outcome: 'replayed' | 'up_to_date' | 'store_ahead' | 'would_replay';
+  outcome: 'replayed' | 'up_to_date' | 'store_ahead' | 'would_replay' | 'fork_reentered' | 'would_reenter_fork';
   fromSeq: number;
   toSeq: number;
   centralSeq: number;
@@ -29,6 +49,15 @@ export type RecoveryReport = {
   productsAdded: number;
   holds: HoldRepairReport | null;
   transfers: number | null;
+  /** Set when a fork was re-entered (or would be, on a dry run). */
+  fork?: {
+    commonSeq: number;
+    forkEvents: number;
+    /** Fork events left out (--skip-misfits): count these SKUs. */
+    skipped: ReentryConflict[];
+    archivedFile: string | null;
+    mappingFile: string | null;
+  };
 };
 
 /** The store's chain and central's part ways: it wrote events after the backup that central never saw, or the reverse. */
@@ -42,7 +71,9 @@ export class StoreForkedError extends Error {
     super(
       `the store's chain and central's copy part after seq ${commonSeq}: the store has ${storeSeq - commonSeq} event(s) ` +
         `central does not, central has ${centralSeq - commonSeq} the store does not. Nothing was changed: this store ` +
-        'wrote after the backup was restored, so replaying would rewrite sales it answered (see docs/operations.md)',
+        'wrote after the backup was restored. Run it again with --reenter-fork to keep both: the forked file is ' +
+        "archived, the store is rebuilt from central and the fork's movements are entered again after central's " +
+        'head (see docs/operations.md)',
     );
   }
 }
@@ -75,6 +106,7 @@ export async function recoverStore(opts: RecoveryOptions): Promise<RecoveryRepor
   const lock = acquireInstanceLock(opts.dataDir, opts.storeId);
   let sqlite: ReturnType<typeof openStoreDatabase>['sqlite'] | undefined;
   try {
+    finishInterruptedSwap(opts.dataDir, opts.storeId);
     const opened = openStoreDatabase({ dataDir: opts.dataDir, storeId: opts.storeId, synchronous: 'FULL' });
     sqlite = opened.sqlite;
     // No write queue fsyncs the WAL here: let SQLite do it at every commit.
@@ -87,7 +119,13 @@ export async function recoverStore(opts: RecoveryOptions): Promise<RecoveryRepor
     const local = replay.head();
     const common = Math.min(local.seq, centralSeq);
     if (common > 0 && (await central.eventAt(common))?.hash !== replay.localHashAt(common)) {
-      throw new StoreForkedError(await commonAncestor(replay, central, common - 1), local.seq, centralSeq);
+      const commonSeq = await commonAncestor(replay, central, common - 1);
+      if (!opts.reenterFork) throw new StoreForkedError(commonSeq, local.seq, centralSeq);
+      const forked = readForkedHistory(opened.db, opts.storeId, commonSeq);
+      sqlite.pragma('wal_checkpoint(TRUNCATE)');
+      sqlite.close();
+      sqlite = undefined;
+      return await rebuildAroundFork(opts, forked);
     }
     const fromSeq = replay.startedAt() ?? local.seq;
     const report: RecoveryReport = {
@@ -142,5 +180,94 @@ export async function recoverStore(opts: RecoveryOptions): Promise<RecoveryRepor
   } finally {
     sqlite?.close();
     lock.release();
+  }
+}
+
+const storeFile = (dataDir: string, storeId: string) => join(dataDir, `store-${storeId}.sqlite`);
+const swapFile = (dataDir: string, storeId: string) => `${storeFile(dataDir, storeId)}.reentered`;
+
+/**
+ * A re-entry swaps files in two renames (the forked file to forks/, the rebuilt one into place). Cut
+ * between them, the store file is missing and the rebuilt one waits beside it: finish the swap. Cut
+ * before the first, the forked file is still in place: drop the rebuilt one, the fork is found again.
+ */
+function finishInterruptedSwap(dataDir: string, storeId: string): void {
+  const pending = swapFile(dataDir, storeId);
+  if (!existsSync(pending)) return;
+  if (existsSync(storeFile(dataDir, storeId))) rmSync(pending);
+  else renameSync(pending, storeFile(dataDir, storeId));
+}
+
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Rebuilds the store from central beside the forked file, re-enters the fork there, then swaps the two. */
+async function rebuildAroundFork(opts: RecoveryOptions, forked: ForkedHistory): Promise<RecoveryReport> {
+  const say = opts.progress ?? (() => {});
+  const { dataDir, storeId, central } = opts;
+  say(`fork after seq ${forked.commonSeq}: ${forked.events.length} event(s) to enter again; rebuilding from central`);
+  // A run cut short leaves its rebuild directory behind; the lock says none is in use.
+  for (const entry of readdirSync(dataDir)) {
+    if (entry.startsWith('rebuild-')) rmSync(join(dataDir, entry), { recursive: true, force: true });
+  }
+  const rebuildDir = join(dataDir, `rebuild-${Date.now()}`);
+  try {
+    const rebuilt = await recoverStore({ ...opts, dataDir: rebuildDir, reenterFork: false, dryRun: false });
+    const opened = openStoreDatabase({ dataDir: rebuildDir, storeId, synchronous: 'FULL' });
+    let outcome: ReturnType<typeof reenterFork>;
+    try {
+      opened.sqlite.pragma('synchronous = FULL');
+      const replay = createHistoryReplay(opened.db, storeId);
+      const products: CatalogProduct[] = [];
+      for (const sku of replay.unknownSkus(forked.events)) {
+        const product = await central.product(sku);
+        if (product) products.push(product); // one central lacks too is reported by the re-entry
+      }
+      replay.addProducts(products);
+      outcome = reenterFork(opened.db, storeId, forked, { skipMisfits: opts.skipMisfits ?? false });
+      opened.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      opened.sqlite.close();
+    }
+    const known = new Set(forked.expiries.map((h) => h.id));
+    const holds = rebuilt.holds && {
+      ...rebuilt.holds,
+      posHolds: rebuilt.holds.posHolds.filter((h) => !known.has(h.id)), // these kept the forked file's expiry
+    };
+    const { mapping, skipped } = outcome;
+    const report: RecoveryReport = {
+      ...rebuilt,
+      holds,
+      outcome: opts.dryRun ? 'would_reenter_fork' : 'fork_reentered',
+      toSeq: rebuilt.toSeq + mapping.length,
+      fork: { commonSeq: forked.commonSeq, forkEvents: mapping.length, skipped, archivedFile: null, mappingFile: null },
+    };
+    if (opts.dryRun) return report;
+
+    const forksDir = join(dataDir, 'forks');
+    mkdirSync(forksDir, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const archivedFile = join(forksDir, `store-${storeId}-forked-after-${forked.commonSeq}-${stamp}.sqlite`);
+    const mappingFile = join(forksDir, `store-${storeId}-reentered-${stamp}.json`);
+    // The mapping first: with the archived file it tells what became of every forked event.
+    writeFileSync(
+      mappingFile,
+      `${JSON.stringify({ storeId, commonSeq: forked.commonSeq, archivedFile, mapping, skipped }, null, 2)}\n`,
+    );
+    const live = storeFile(dataDir, storeId);
+    renameSync(storeFile(rebuildDir, storeId), swapFile(dataDir, storeId));
+    for (const suffix of ['-wal', '-shm']) rmSync(`${live}${suffix}`, { force: true }); // checkpointed and empty
+    renameSync(live, archivedFile);
+    renameSync(swapFile(dataDir, storeId), live);
+    syncDirectory(dataDir); // the renames themselves survive a power cut before the node starts
+    return { ...report, fork: { ...report.fork!, archivedFile, mappingFile } };
+  } finally {
+    rmSync(rebuildDir, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,182 @@
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newId, verifyChain } from '@stocksync/shared';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStoreDatabase } from '../src/db/db-plugin';
+import { ForkReentryConflictError, readForkedHistory, reenterFork } from '../src/recovery/fork-reentry';
+import { seedStock, uniqueSku } from './support/factories';
+import { expectStoreInvariants, readLedger, snapshotState } from './support/invariants';
+import { createTestStore, type TestStore } from './support/test-store';
+
+/**
+ * A store restored from a backup that sold before anyone ran the recovery has two histories after the
+ * backup's head: central's (what the lost disk had published) and the fork's. Here both are real store
+ * files: one copy goes on as central's history, the other as the fork, and the fork is re-entered on top
+ * of the first.
+ */
+describe('re-entering a fork on top of central history', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const fileOf = (dir: string) => join(dir, 'store-s1.sqlite');
+  async function session<T>(dataDir: string, work: (store: TestStore) => Promise<T>): Promise<T> {
+    const store = await createTestStore({ dataDir });
+    try {
+      return await work(store);
+    } finally {
+      await store.close();
+    }
+  }
+  const post = async (store: TestStore, url: string, payload: object) => {
+    const res = await store.request({ method: 'POST', url, payload });
+    expect(res.statusCode, res.body).toBeLessThan(300);
+    return res.json();
+  };
+
+  /** The backup's state: stock of two SKUs, a POS hold and a transfer to ship. Returns the two directories. */
+  async function backupAndCopy() {
+    const history = mkdtempSync(join(tmpdir(), 'stocksync-history-'));
+    const fork = mkdtempSync(join(tmpdir(), 'stocksync-fork-'));
+    dirs.push(history, fork);
+    const [x, y] = [uniqueSku('X'), uniqueSku('Y')];
+    const transferId = newId();
+    const before = await session(history, async (store) => {
+      await seedStock(store.app, [
+        { sku: x, onHand: 10 },
+        { sku: y, onHand: 5 },
+      ]);
+      const hold = await post(store, '/reservations', { sku: x, qty: 2, ttlSeconds: 3600 });
+      await store.app.writes.submit(() =>
+        store.app.transfers.applyCommand({
+          type: 'transfer.requested',
+          id: newId(),
+          transferId,
+          sku: y,
+          qty: 3,
+          fromStoreId: 's1',
+          toStoreId: 's2',
+          issuedAt: new Date().toISOString(),
+        }),
+      );
+      return { holdId: hold.id as string, commonSeq: store.app.repos.ledger.lastSeq() };
+    });
+    for (const suffix of ['', '-wal']) {
+      if (existsSync(`${fileOf(history)}${suffix}`))
+        copyFileSync(`${fileOf(history)}${suffix}`, `${fileOf(fork)}${suffix}`);
+    }
+    return { history, fork, x, y, transferId, ...before };
+  }
+
+  it('seals every fork movement after central history, with its ref, reason and time, and rebuilds the views', async () => {
+    const { history, fork, x, y, transferId, holdId, commonSeq } = await backupAndCopy();
+    await session(history, (store) => post(store, '/sales', { lines: [{ sku: x, qty: 4 }] }));
+    const onFork = await session(fork, async (store) => {
+      const sale = await post(store, '/sales', { lines: [{ sku: x, qty: 3 }] });
+      await post(store, `/reservations/${holdId}/confirm`, {});
+      const hold = await post(store, '/reservations', { sku: y, qty: 1, ttlSeconds: 7200 });
+      await post(store, `/transfers/${transferId}/ship`, {});
+      await post(store, '/adjustments', { sku: y, delta: -1, reason: 'broken in the back room' });
+      await post(store, '/receipts', { lines: [{ sku: x, qty: 5 }] });
+      return { saleId: sale.id as string, holdId: hold.id as string };
+    });
+
+    const forked = openStoreDatabase({ dataDir: fork, storeId: 's1', synchronous: 'FULL' });
+    const history1 = readForkedHistory(forked.db, 's1', commonSeq);
+    forked.sqlite.close();
+    expect(history1.events.map((e) => e.type)).toEqual([
+      'stock.sold',
+      'reservation.confirmed',
+      'reservation.held',
+      'transfer.shipped',
+      'stock.adjusted',
+      'stock.received',
+    ]);
+
+    const target = openStoreDatabase({ dataDir: history, storeId: 's1', synchronous: 'FULL' });
+    const headBefore = readLedger(target.sqlite).length;
+    const { mapping, skipped } = reenterFork(target.db, 's1', history1);
+    expect(skipped).toEqual([]);
+    target.sqlite.close();
+    expect(mapping.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6].map((i) => headBefore + i));
+
+    await session(history, async (store) => {
+      const events = readLedger(store.app.sqlite);
+      expect(verifyChain(events)).toBeNull();
+      const reentered = events.slice(headBefore);
+      for (const [i, original] of history1.events.entries()) {
+        const { type, sku, delta, reservedDelta, ref, reason, occurredAt } = original;
+        expect(reentered[i]).toMatchObject({ type, sku, delta, reservedDelta, occurredAt, id: mapping[i]!.eventId });
+        expect([reentered[i]!.ref, reentered[i]!.reason]).toEqual([ref, reason]);
+      }
+      expect(reentered[0]!.ref).toBe(onFork.saleId); // the sale id the POS printed still finds its lines
+      // X: 10 − 4 (history) − 3 (fork sale) − 2 (hold confirmed) + 5; Y: 5 − 3 shipped − 1 broken, 1 held.
+      const stock = async (sku: string) => (await store.request({ method: 'GET', url: `/stock/${sku}` })).json();
+      expect(await stock(x)).toMatchObject({ onHand: 6, reserved: 0 });
+      expect(await stock(y)).toMatchObject({ onHand: 1, reserved: 1, available: 0 });
+      const holdOf = async (id: string) => (await store.request({ method: 'GET', url: `/reservations/${id}` })).json();
+      expect(await holdOf(holdId)).toMatchObject({ status: 'confirmed' });
+      const newHold = history1.holds.find((h) => h.id === onFork.holdId)!;
+      expect(await holdOf(onFork.holdId)).toMatchObject({
+        status: 'held',
+        expiresAt: new Date(newHold.expiresAtMs).toISOString(), // the TTL the customer was given
+      });
+      expect(store.app.transfers.get(transferId)).toMatchObject({ status: 'in_transit', shippedQty: 3 });
+      expectStoreInvariants(store.app.sqlite);
+    });
+  });
+
+  it('re-enters nothing and names every misfit when central history left too little; asked to, enters what fits', async () => {
+    const { history, fork, x, y, transferId, holdId, commonSeq } = await backupAndCopy();
+    await session(history, async (store) => {
+      await post(store, '/sales', { lines: [{ sku: x, qty: 7 }] }); // 1 of X left next to the hold of 2
+      await post(store, `/reservations/${holdId}/cancel`, {});
+      await post(store, `/transfers/${transferId}/ship`, {});
+    });
+    await session(fork, async (store) => {
+      await post(store, '/sales', { lines: [{ sku: x, qty: 2 }] }); // fits: 3 of X were left after the cancel
+      await post(store, '/sales', { lines: [{ sku: x, qty: 5 }] }); // does not: 1 left
+      await post(store, `/reservations/${holdId}/confirm`, {}); // central history cancelled it
+      await post(store, `/transfers/${transferId}/ship`, {}); // shipped already
+      await post(store, '/receipts', { lines: [{ sku: y, qty: 1 }] }); // fits
+    });
+    const forked = openStoreDatabase({ dataDir: fork, storeId: 's1', synchronous: 'FULL' });
+    const forkHistory = readForkedHistory(forked.db, 's1', commonSeq);
+    forked.sqlite.close();
+
+    const target = openStoreDatabase({ dataDir: history, storeId: 's1', synchronous: 'FULL' });
+    const before = snapshotState(target.sqlite);
+    let refused: unknown;
+    try {
+      reenterFork(target.db, 's1', forkHistory);
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(ForkReentryConflictError);
+    const conflicts = (refused as ForkReentryConflictError).conflicts;
+    expect(conflicts.map((c) => [c.seq - commonSeq, c.type])).toEqual([
+      [2, 'stock.sold'],
+      [3, 'reservation.confirmed'],
+      [4, 'transfer.shipped'],
+    ]);
+    expect(conflicts[0]!.problem).toContain('needs 5 available');
+    expect(conflicts[1]!.problem).toContain('released');
+    expect(conflicts[2]!.problem).toContain('in_transit, not requested');
+    expect(snapshotState(target.sqlite)).toBe(before);
+
+    // Asked to, it enters what fits (the first sale, the receipt) and hands back the rest for a count.
+    const partial = reenterFork(target.db, 's1', forkHistory, { skipMisfits: true });
+    target.sqlite.close();
+    expect(partial.skipped).toEqual(conflicts);
+    expect(partial.mapping.map((m) => m.forkSeq - commonSeq)).toEqual([1, 5]);
+    await session(history, async (store) => {
+      const stock = async (sku: string) => (await store.request({ method: 'GET', url: `/stock/${sku}` })).json();
+      expect(await stock(x)).toMatchObject({ onHand: 1, reserved: 0 }); // 10 − 7 − 2
+      expect(await stock(y)).toMatchObject({ onHand: 3, reserved: 0 }); // 5 − 3 shipped + 1
+      await post(store, '/sales', { lines: [{ sku: y, qty: 1 }] }); // the chain head followed the appends
+      expectStoreInvariants(store.app.sqlite);
+    });
+  });
+});
