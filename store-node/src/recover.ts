@@ -57,6 +57,9 @@ try {
       `fork event ${misfit.seq} (${misfit.type} ${misfit.sku}) left out: ${misfit.problem}; count ${misfit.sku}\n`,
     );
   }
+  for (const sku of report.fork?.recount ?? []) {
+    process.stderr.write(`${sku} was counted on the fork while central's history also moved it: count it again\n`);
+  }
   process.stdout.write(`${JSON.stringify(report)}\n`);
 } catch (error) {
   const refused =

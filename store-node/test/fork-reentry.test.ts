@@ -97,8 +97,9 @@ describe('re-entering a fork on top of central history', () => {
 
     const target = openStoreDatabase({ dataDir: history, storeId: 's1', synchronous: 'FULL' });
     const headBefore = readLedger(target.sqlite).length;
-    const { mapping, skipped } = reenterFork(target.db, 's1', history1);
+    const { mapping, skipped, recount } = reenterFork(target.db, 's1', history1);
     expect(skipped).toEqual([]);
+    expect(recount).toEqual([]); // Y was counted on the fork, but central's history did not move Y
     target.sqlite.close();
     expect(mapping.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6].map((i) => headBefore + i));
 
@@ -141,6 +142,7 @@ describe('re-entering a fork on top of central history', () => {
       await post(store, `/reservations/${holdId}/confirm`, {}); // central history cancelled it
       await post(store, `/transfers/${transferId}/ship`, {}); // shipped already
       await post(store, '/receipts', { lines: [{ sku: y, qty: 1 }] }); // fits
+      await post(store, '/adjustments', { sku: x, delta: 1, reason: 'found behind the shelf' }); // fits
     });
     const forked = openStoreDatabase({ dataDir: fork, storeId: 's1', synchronous: 'FULL' });
     const forkHistory = readForkedHistory(forked.db, 's1', commonSeq);
@@ -166,14 +168,15 @@ describe('re-entering a fork on top of central history', () => {
     expect(conflicts[2]!.problem).toContain('in_transit, not requested');
     expect(snapshotState(target.sqlite)).toBe(before);
 
-    // Asked to, it enters what fits (the first sale, the receipt) and hands back the rest for a count.
+    // Asked to, it enters what fits (a sale, the receipt, the adjustment) and hands back the rest for a count.
     const partial = reenterFork(target.db, 's1', forkHistory, { skipMisfits: true });
     target.sqlite.close();
     expect(partial.skipped).toEqual(conflicts);
-    expect(partial.mapping.map((m) => m.forkSeq - commonSeq)).toEqual([1, 5]);
+    expect(partial.mapping.map((m) => m.forkSeq - commonSeq)).toEqual([1, 5, 6]);
+    expect(partial.recount).toEqual([x]); // adjusted on the fork while central's history sold X
     await session(history, async (store) => {
       const stock = async (sku: string) => (await store.request({ method: 'GET', url: `/stock/${sku}` })).json();
-      expect(await stock(x)).toMatchObject({ onHand: 1, reserved: 0 }); // 10 − 7 − 2
+      expect(await stock(x)).toMatchObject({ onHand: 2, reserved: 0 }); // 10 − 7 − 2 + 1
       expect(await stock(y)).toMatchObject({ onHand: 3, reserved: 0 }); // 5 − 3 shipped + 1
       await post(store, '/sales', { lines: [{ sku: y, qty: 1 }] }); // the chain head followed the appends
       expectStoreInvariants(store.app.sqlite);

@@ -25,7 +25,15 @@ export type ReentryConflict = { seq: number; eventId: string; type: string; sku:
 export type ReentryMapping = { forkSeq: number; forkEventId: string; seq: number; eventId: string };
 
 /** `skipped`: misfits left out (only with skipMisfits): each SKU named there needs a count. */
-export type ReentryOutcome = { mapping: ReentryMapping[]; skipped: ReentryConflict[] };
+export type ReentryOutcome = {
+  mapping: ReentryMapping[];
+  skipped: ReentryConflict[];
+  /**
+   * SKUs counted on the fork that central's history also moved after the backup: the fork computed the
+   * count's delta on a view without those movements, so the re-entered stock is off by them. Recount.
+   */
+  recount: string[];
+};
 
 export class ForkReentryConflictError extends Error {
   override name = 'ForkReentryConflictError';
@@ -148,6 +156,15 @@ export function reenterFork(
 
   const conflicts: ReentryConflict[] = [];
   const mapping: ReentryMapping[] = [];
+  const movedByCentral = new Set(
+    db.$client
+      .prepare<[number], { sku: string }>('SELECT DISTINCT sku FROM ledger WHERE seq > ?')
+      .all(fork.commonSeq)
+      .map((r) => r.sku),
+  );
+  const recount = [
+    ...new Set(fork.events.filter((e) => e.type === 'stock.adjusted' && movedByCentral.has(e.sku)).map((e) => e.sku)),
+  ];
   try {
     db.$client.transaction(() => {
       // Holds made before the fork: the rebuild gave POS holds a default TTL; the forked file has theirs.
@@ -174,5 +191,5 @@ export function reenterFork(
     ledger.chain.restore(snapshot);
     throw error;
   }
-  return { mapping, skipped: conflicts };
+  return { mapping, skipped: conflicts, recount };
 }

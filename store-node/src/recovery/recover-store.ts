@@ -55,6 +55,8 @@ export type RecoveryReport = {
     forkEvents: number;
     /** Fork events left out (--skip-misfits): count these SKUs. */
     skipped: ReentryConflict[];
+    /** SKUs counted on the fork that central's history also moved: count them again. */
+    recount: string[];
     archivedFile: string | null;
     mappingFile: string | null;
   };
@@ -240,13 +242,20 @@ async function rebuildAroundFork(opts: RecoveryOptions, forked: ForkedHistory): 
       ...rebuilt.holds,
       posHolds: rebuilt.holds.posHolds.filter((h) => !known.has(h.id)), // these kept the forked file's expiry
     };
-    const { mapping, skipped } = outcome;
+    const { mapping, skipped, recount } = outcome;
     const report: RecoveryReport = {
       ...rebuilt,
       holds,
       outcome: opts.dryRun ? 'would_reenter_fork' : 'fork_reentered',
       toSeq: rebuilt.toSeq + mapping.length,
-      fork: { commonSeq: forked.commonSeq, forkEvents: mapping.length, skipped, archivedFile: null, mappingFile: null },
+      fork: {
+        commonSeq: forked.commonSeq,
+        forkEvents: mapping.length,
+        skipped,
+        recount,
+        archivedFile: null,
+        mappingFile: null,
+      },
     };
     if (opts.dryRun) return report;
 
@@ -258,7 +267,7 @@ async function rebuildAroundFork(opts: RecoveryOptions, forked: ForkedHistory): 
     // The mapping first: with the archived file it tells what became of every forked event.
     writeFileSync(
       mappingFile,
-      `${JSON.stringify({ storeId, commonSeq: forked.commonSeq, archivedFile, mapping, skipped }, null, 2)}\n`,
+      `${JSON.stringify({ storeId, commonSeq: forked.commonSeq, archivedFile, mapping, skipped, recount }, null, 2)}\n`,
     );
     const live = storeFile(dataDir, storeId);
     renameSync(storeFile(rebuildDir, storeId), swapFile(dataDir, storeId));
