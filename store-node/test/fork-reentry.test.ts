@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newId, verifyChain } from '@stocksync/shared';
@@ -181,5 +181,13 @@ describe('re-entering a fork on top of central history', () => {
       await post(store, '/sales', { lines: [{ sku: y, qty: 1 }] }); // the chain head followed the appends
       expectStoreInvariants(store.app.sqlite);
     });
+  });
+
+  it('a node does not start beside an interrupted swap (it would open an empty file and sell from seq 1)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'stocksync-swap-'));
+    dirs.push(dataDir);
+    writeFileSync(`${fileOf(dataDir)}.reentered`, '');
+    await expect(createTestStore({ dataDir })).rejects.toThrow('a fork re-entry was interrupted');
+    expect(existsSync(fileOf(dataDir))).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -48,6 +48,12 @@ export const dbPlugin = fp(
     const lock = acquireInstanceLock(config.DATA_DIR, config.STORE_ID);
     let opened: ReturnType<typeof openStoreDatabase>;
     try {
+      // A fork re-entry cut between its two renames (recover-store.ts): starting now would open an
+      // empty file and, offline, sell from seq 1. The recovery finishes the swap.
+      const interrupted = `${join(config.DATA_DIR, `store-${config.STORE_ID}.sqlite`)}.reentered`;
+      if (existsSync(interrupted)) {
+        throw new Error(`${interrupted} exists: a fork re-entry was interrupted; run npm run store:recover first`);
+      }
       opened = openStoreDatabase({
         dataDir: config.DATA_DIR,
         storeId: config.STORE_ID,
