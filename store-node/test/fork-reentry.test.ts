@@ -1,13 +1,12 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
 import { newId, verifyChain } from '@stocksync/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStoreDatabase } from '../src/db/db-plugin';
-import { ForkReentryConflictError, readForkedHistory, reenterFork } from '../src/recovery/fork-reentry';
+import { ForkReentryConflictError, reenterFork } from '../src/recovery/fork-reentry';
 import { seedStock, uniqueSku } from './support/factories';
+import { applyTransferCommand, forkFiles, post, session } from './support/fork-files';
 import { expectStoreInvariants, readLedger, snapshotState } from './support/invariants';
-import { createTestStore, type TestStore } from './support/test-store';
+import { createTestStore } from './support/test-store';
 
 /**
  * A store restored from a backup that sold before anyone ran the recovery has two histories after the
@@ -16,31 +15,13 @@ import { createTestStore, type TestStore } from './support/test-store';
  * of the first.
  */
 describe('re-entering a fork on top of central history', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
-
-  const fileOf = (dir: string) => join(dir, 'store-s1.sqlite');
-  async function session<T>(dataDir: string, work: (store: TestStore) => Promise<T>): Promise<T> {
-    const store = await createTestStore({ dataDir });
-    try {
-      return await work(store);
-    } finally {
-      await store.close();
-    }
-  }
-  const post = async (store: TestStore, url: string, payload: object) => {
-    const res = await store.request({ method: 'POST', url, payload });
-    expect(res.statusCode, res.body).toBeLessThan(300);
-    return res.json();
-  };
+  const files = forkFiles();
+  afterEach(files.cleanup);
+  const { fileOf } = files;
 
   /** The backup's state: stock of two SKUs, a POS hold and a transfer to ship. Returns the two directories. */
   async function backupAndCopy() {
-    const history = mkdtempSync(join(tmpdir(), 'stocksync-history-'));
-    const fork = mkdtempSync(join(tmpdir(), 'stocksync-fork-'));
-    dirs.push(history, fork);
+    const history = files.dir('history');
     const [x, y] = [uniqueSku('X'), uniqueSku('Y')];
     const transferId = newId();
     const before = await session(history, async (store) => {
@@ -49,25 +30,16 @@ describe('re-entering a fork on top of central history', () => {
         { sku: y, onHand: 5 },
       ]);
       const hold = await post(store, '/reservations', { sku: x, qty: 2, ttlSeconds: 3600 });
-      await store.app.writes.submit(() =>
-        store.app.transfers.applyCommand({
-          type: 'transfer.requested',
-          id: newId(),
-          transferId,
-          sku: y,
-          qty: 3,
-          fromStoreId: 's1',
-          toStoreId: 's2',
-          issuedAt: new Date().toISOString(),
-        }),
-      );
+      await applyTransferCommand(store, 'transfer.requested', {
+        transferId,
+        sku: y,
+        qty: 3,
+        fromStoreId: 's1',
+        toStoreId: 's2',
+      });
       return { holdId: hold.id as string, commonSeq: store.app.repos.ledger.lastSeq() };
     });
-    for (const suffix of ['', '-wal']) {
-      if (existsSync(`${fileOf(history)}${suffix}`))
-        copyFileSync(`${fileOf(history)}${suffix}`, `${fileOf(fork)}${suffix}`);
-    }
-    return { history, fork, x, y, transferId, ...before };
+    return { history, fork: files.copy(history), x, y, transferId, ...before };
   }
 
   it('seals every fork movement after central history, with its ref, reason and time, and rebuilds the views', async () => {
@@ -83,9 +55,7 @@ describe('re-entering a fork on top of central history', () => {
       return { saleId: sale.id as string, holdId: hold.id as string };
     });
 
-    const forked = openStoreDatabase({ dataDir: fork, storeId: 's1', synchronous: 'FULL' });
-    const history1 = readForkedHistory(forked.db, 's1', commonSeq);
-    forked.sqlite.close();
+    const history1 = files.readFork(fork, commonSeq);
     expect(history1.events.map((e) => e.type)).toEqual([
       'stock.sold',
       'reservation.confirmed',
@@ -144,9 +114,7 @@ describe('re-entering a fork on top of central history', () => {
       await post(store, '/receipts', { lines: [{ sku: y, qty: 1 }] }); // fits
       await post(store, '/adjustments', { sku: x, delta: 1, reason: 'found behind the shelf' }); // fits
     });
-    const forked = openStoreDatabase({ dataDir: fork, storeId: 's1', synchronous: 'FULL' });
-    const forkHistory = readForkedHistory(forked.db, 's1', commonSeq);
-    forked.sqlite.close();
+    const forkHistory = files.readFork(fork, commonSeq);
 
     const target = openStoreDatabase({ dataDir: history, storeId: 's1', synchronous: 'FULL' });
     const before = snapshotState(target.sqlite);
@@ -184,8 +152,7 @@ describe('re-entering a fork on top of central history', () => {
   });
 
   it('a node does not start beside an interrupted swap (it would open an empty file and sell from seq 1)', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'stocksync-swap-'));
-    dirs.push(dataDir);
+    const dataDir = files.dir('swap');
     writeFileSync(`${fileOf(dataDir)}.reentered`, '');
     await expect(createTestStore({ dataDir })).rejects.toThrow('a fork re-entry was interrupted');
     expect(existsSync(fileOf(dataDir))).toBe(false);
