@@ -43,10 +43,13 @@ describe('re-entering a fork on top of central history', () => {
   }
 
   it('seals every fork movement after central history, with its ref, reason and time, and rebuilds the views', async () => {
+    const retryKey = { 'idempotency-key': 'fork-sale-1' };
     const { history, fork, x, y, transferId, holdId, commonSeq } = await backupAndCopy();
+    const saleRequest = { lines: [{ sku: x, qty: 3 }] };
     await session(history, (store) => post(store, '/sales', { lines: [{ sku: x, qty: 4 }] }));
     const onFork = await session(fork, async (store) => {
-      const sale = await post(store, '/sales', { lines: [{ sku: x, qty: 3 }] });
+      const res = await store.request({ method: 'POST', url: '/sales', payload: saleRequest, headers: retryKey });
+      const sale = res.json();
       await post(store, `/reservations/${holdId}/confirm`, {});
       const hold = await post(store, '/reservations', { sku: y, qty: 1, ttlSeconds: 7200 });
       await post(store, `/transfers/${transferId}/ship`, {});
@@ -95,6 +98,10 @@ describe('re-entering a fork on top of central history', () => {
         expiresAt: new Date(newHold.expiresAtMs).toISOString(), // the TTL the customer was given
       });
       expect(store.app.transfers.get(transferId)).toMatchObject({ status: 'in_transit', shippedQty: 3 });
+      // The POS retries the fork's sale (its answer was lost): it gets the fork's answer, not a second sale.
+      const retried = await store.request({ method: 'POST', url: '/sales', payload: saleRequest, headers: retryKey });
+      expect([retried.statusCode, retried.json().id]).toEqual([201, onFork.saleId]);
+      expect(readLedger(store.app.sqlite)).toHaveLength(events.length);
       expectStoreInvariants(store.app.sqlite);
     });
   });

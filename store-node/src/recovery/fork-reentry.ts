@@ -1,5 +1,6 @@
 import type { StockEvent } from '@stocksync/shared';
 import type { StoreDb } from '../db/db-plugin';
+import { createIdempotencyRepository } from '../db/repositories/idempotency-repository';
 import { createLedgerRepository } from '../db/repositories/ledger-repository';
 import {
   createReservationRepository,
@@ -8,6 +9,7 @@ import {
 } from '../db/repositories/reservation-repository';
 import { createStockRepository, type StockRow } from '../db/repositories/stock-repository';
 import { createTransferRepository, type TransferRecord } from '../db/repositories/transfer-repository';
+import type { idempotencyKeys } from '../db/schema';
 
 /** What a forked file holds that central does not: its events after the common seq, and the holds they made. */
 export type ForkedHistory = {
@@ -17,7 +19,14 @@ export type ForkedHistory = {
   holds: ReservationRecord[];
   /** Every hold's expiry in the forked file: a rebuilt store knows a POS hold's TTL only from here. */
   expiries: Array<{ id: string; expiresAtMs: number }>;
+  /**
+   * The forked file's idempotency records. A POS retrying a request the fork answered must get that
+   * answer again, not a second sale: the ids in it (sale, hold) are the refs the re-entry keeps.
+   */
+  idempotency: IdempotencyRecord[];
 };
+
+type IdempotencyRecord = typeof idempotencyKeys.$inferSelect;
 
 /** One fork event that does not fit on central's history, and why. */
 export type ReentryConflict = { seq: number; eventId: string; type: string; sku: string; problem: string };
@@ -63,7 +72,13 @@ export function readForkedHistory(db: StoreDb, storeId: string, commonSeq: numbe
   const expiries = db.$client
     .prepare<[], { id: string; expiresAtMs: number }>('SELECT id, expires_at_ms AS expiresAtMs FROM reservations')
     .all();
-  return { commonSeq, events, holds, expiries };
+  const idempotency = db.$client
+    .prepare<[], IdempotencyRecord>(
+      `SELECT key, request_hash AS requestHash, status_code AS statusCode, response, created_at_ms AS createdAtMs
+       FROM idempotency_keys`,
+    )
+    .all();
+  return { commonSeq, events, holds, expiries, idempotency };
 }
 
 const CLOSED_BY: Partial<Record<StockEvent['type'], ReservationStatus>> = {
@@ -172,6 +187,9 @@ export function reenterFork(
         "UPDATE reservations SET expires_at_ms = ? WHERE id = ? AND source = 'pos' AND status = 'held'",
       );
       for (const { id, expiresAtMs } of fork.expiries) setExpiry.run(expiresAtMs, id);
+      // The rebuilt file has none of its own (they travel in no event).
+      const idempotency = createIdempotencyRepository(db);
+      for (const record of fork.idempotency) if (!idempotency.find(record.key)) idempotency.insert(record);
       for (const event of fork.events) {
         const row = stock.find(event.sku);
         const problem = misfit(event, row);
