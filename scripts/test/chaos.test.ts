@@ -37,9 +37,19 @@ describe('chaos, short profile: the whole chain under random traffic and faults 
     });
     // The run must have exercised what it claims: every fault kind, real traffic, a real backlog.
     expect(Object.keys(summary.faults).sort()).toEqual(
-      ['cut-off', 'duplicates', 'kill-central', 'kill-store', 'nats-down', 'redis-down', 'restore-store'].sort(),
+      [
+        'cut-off',
+        'duplicates',
+        'fork-store',
+        'kill-central',
+        'kill-store',
+        'nats-down',
+        'redis-down',
+        'restore-store',
+      ].sort(),
     );
     expect(summary.restoredEvents).toBeGreaterThan(0);
+    expect(summary.forkEventsReentered).toBeGreaterThan(0); // a fork was sold on, and its sales entered again
     expect(summary.operationsRun).toBeGreaterThan(profile.operations / 2);
     expect(summary.acknowledgedWrites).toBeGreaterThan(profile.operations / 3);
     expect(summary.cutOffEvents).toBeGreaterThanOrEqual(profile.cutOffEvents);

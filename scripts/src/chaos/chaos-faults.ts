@@ -62,6 +62,15 @@ export async function injectFault(
         if ('replayed' in outcome) journal.restoredEvents += outcome.replayed;
         else journal.restoresSkipped.push(outcome.skipped);
       });
+    case 'fork-store':
+      return withStore(cluster.stores[fault.store], async (store) => {
+        const outcome = await restoreStoreFromBackup(cluster, store, fault.afterMs, {
+          forkMs: fault.forkMs,
+          journal,
+        });
+        if ('replayed' in outcome) journal.restoredEvents += outcome.replayed;
+        else journal.restoresSkipped.push(outcome.skipped);
+      });
     case 'duplicates':
       journal.duplicatesPublished += await republish(
         cluster,

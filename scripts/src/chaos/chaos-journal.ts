@@ -15,6 +15,12 @@ export class ChaosJournal {
   readonly acked: AckedWrite[] = [];
   readonly posHolds = new Map<number, { storeId: string; id: string }>();
   readonly orders = new Map<number, OnlineOrder>();
+  /**
+   * Every reservation id central derives for an online hold asked for (from its Idempotency-Key),
+   * answered or not: a store may hold one central never recorded (its answer came too late), and a
+   * store restored from a backup gets that hold back without its order (central has no row for it).
+   */
+  readonly onlineHoldIds = new Set<string>();
   readonly transfers = new Map<number, TransferRecord>();
   readonly statuses = new Map<string, number>();
   readonly faults = new Map<string, number>();
@@ -32,6 +38,15 @@ export class ChaosJournal {
   restoredEvents = 0;
   /** Restores not carried out (central never held the whole file in time), with why. */
   readonly restoresSkipped: string[] = [];
+  /** Fork events `store:recover --reenter-fork` sealed again, and those it left out as misfits. */
+  forkEventsReentered = 0;
+  forkEventsSkipped = 0;
+  /**
+   * What became of each fork event, by `storeId|ref|sku|version` as its answer promised it: the version
+   * it was sealed again with, or null when it was left out (a misfit, for a count). Answers given on a
+   * fork, or replayed later from its idempotency records, promise the fork's versions.
+   */
+  readonly reentered = new Map<string, number | null>();
 
   count(op: string, status: number): void {
     const key = `${op} ${status}`;

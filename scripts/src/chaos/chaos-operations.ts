@@ -1,3 +1,4 @@
+import { idForIdempotencyKey } from '../../../central/src/domain/idempotent-id';
 import type { ServiceClient } from '../chain/http-client';
 import { PRICE } from './chaos-cluster';
 import type { AckedWrite, ChaosJournal } from './chaos-journal';
@@ -143,6 +144,7 @@ export function createOperations(targets: OperationTargets, journal: ChaosJourna
           orderRef: orderRef(op.order),
           storeId: op.storeId,
         };
+        journal.onlineHoldIds.add(idForIdempotencyKey('reservation', key));
         const answer = await hqCall<Reservation>('POST', '/reservations', body, key);
         record('online-hold', answer);
         if (!answer.answered) return;

@@ -26,7 +26,8 @@ export type Fault =
   | { kind: 'redis-down'; downMs: number }
   | { kind: 'cut-off'; store: number; events: number }
   | { kind: 'duplicates'; store: number; count: number }
-  | { kind: 'restore-store'; store: number; afterMs: number };
+  | { kind: 'restore-store'; store: number; afterMs: number }
+  | { kind: 'fork-store'; store: number; afterMs: number; forkMs: number };
 const POS_KINDS = new Set<string>(['sale', 'return', 'receipt', 'adjust', 'count', 'hold', 'hold-end', 'bad-input']);
 export const isPosOp = (op: PosOp | HqOp): op is PosOp => POS_KINDS.has(op.kind);
 
@@ -66,6 +67,7 @@ export function planChaos(options: PlanOptions): Step[] {
     'cut-off',
     'duplicates',
     'restore-store',
+    'fork-store',
   ];
 
   const distinctLines = (count: number, maxQty: number): Line[] => {
@@ -94,6 +96,8 @@ export function planChaos(options: PlanOptions): Step[] {
         return { kind, store: int(0, options.stores - 1), count: int(5, 50) };
       case 'restore-store':
         return { kind, store: int(0, options.stores - 1), afterMs: int(500, 3_000) };
+      case 'fork-store':
+        return { kind, store: int(0, options.stores - 1), afterMs: int(500, 3_000), forkMs: int(1_000, 3_000) };
     }
   };
 

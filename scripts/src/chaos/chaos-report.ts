@@ -12,7 +12,7 @@ export function formatSummary(s: ChaosSummary): string {
     `  faults injected     ${Object.values(s.faults).reduce((a, b) => a + b, 0)} (${faults || 'none'})`,
     `  acknowledged writes ${s.acknowledgedWrites} (${s.cutOffEvents} events written while a store was cut off)`,
     `  store events        ${s.storeEvents} at central; ${s.duplicatesPublished} duplicates re-published`,
-    `  restored stores     ${s.faults['restore-store'] ?? 0} from a backup, ${s.restoredEvents} events replayed by store:recover${s.restoresSkipped.length ? `; skipped: ${s.restoresSkipped.join('; ')}` : ''}`,
+    `  restored stores     ${s.faults['restore-store'] ?? 0} from a backup, ${s.faults['fork-store'] ?? 0} forked on it; ${s.restoredEvents} events replayed by store:recover, ${s.forkEventsReentered} fork events re-entered, ${s.forkEventsSkipped} left for a count${s.restoresSkipped.length ? `; skipped: ${s.restoresSkipped.join('; ')}` : ''}`,
     `  drained             ${s.drained ? 'yes' : 'NO (timed out)'}`,
     `  lost                ${s.violations.lost}`,
     `  double-applied      ${s.violations.doubleApplied}`,

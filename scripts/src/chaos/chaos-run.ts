@@ -38,6 +38,9 @@ export type ChaosSummary = {
   /** Events store:recover replayed into stores restored from a backup; restores skipped, with why. */
   restoredEvents: number;
   restoresSkipped: string[];
+  /** Fork events `--reenter-fork` sealed again after central's history, and misfits it left for a count. */
+  forkEventsReentered: number;
+  forkEventsSkipped: number;
   statuses: Record<string, number>;
   storeEvents: number;
   /** Stores whose last reconciliation compared and matched: shows the drift count is not vacuous. */
@@ -130,6 +133,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       duplicatesPublished: journal.duplicatesPublished,
       restoredEvents: journal.restoredEvents,
       restoresSkipped: [...journal.restoresSkipped],
+      forkEventsReentered: journal.forkEventsReentered,
+      forkEventsSkipped: journal.forkEventsSkipped,
       statuses: Object.fromEntries([...journal.statuses].sort()),
       storeEvents: (await cluster.db.query<{ n: number }>('select count(*)::int as n from ledger')).rows[0]?.n ?? 0,
       reconciledStores: (

@@ -1,10 +1,11 @@
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createCentralHistoryClient } from '../../../store-node/src/recovery/central-history-client';
-import { recoverStore } from '../../../store-node/src/recovery/recover-store';
+import { type RecoveryReport, recoverStore } from '../../../store-node/src/recovery/recover-store';
 import { httpCall, pollUntil } from '../chain/http-client';
 import { type ChaosCluster, STORE_TOKEN, type StoreNode } from './chaos-cluster';
+import type { ChaosJournal } from './chaos-journal';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -20,6 +21,7 @@ export async function restoreStoreFromBackup(
   cluster: ChaosCluster,
   store: StoreNode,
   afterMs: number,
+  fork?: { forkMs: number; journal: ChaosJournal },
 ): Promise<RestoreOutcome> {
   const file = join(store.dataDir, `store-${store.id}.sqlite`);
   const backup = join(cluster.dir, `${store.id}-backup-${Date.now()}.sqlite`);
@@ -35,6 +37,17 @@ export async function restoreStoreFromBackup(
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
   copyFileSync(backup, file);
   rmSync(backup, { force: true });
+  if (fork) {
+    // Started on the backup with its line down, nothing can warn the node: the lanes' POS traffic forks it.
+    store.proxy.cut();
+    try {
+      await cluster.restartSupervised(store.process);
+      await sleep(fork.forkMs);
+      await store.process.stop();
+    } finally {
+      store.proxy.heal();
+    }
+  }
 
   // Resumable: a central down mid-way (none is, faults come one at a time, but a replica may be slow)
   // means running it again against the other one.
@@ -50,8 +63,11 @@ export async function restoreStoreFromBackup(
           storeId: store.id,
         }),
         posHoldHours: 0, // POS holds made after the backup expire at the node's first sweep, as their short TTLs would have
+        reenterFork: fork !== undefined,
+        skipMisfits: true, // what the fork sold beyond central's history is left for a count, and audited so
       });
       replayed += report.events;
+      if (fork && report.fork) recordReentry(fork.journal, store, report.fork);
       break;
     } catch (error) {
       if (attempt >= 20) throw error;
@@ -94,4 +110,30 @@ async function dieOnceCentralHoldsAll(cluster: ChaosCluster, store: StoreNode): 
     if (head === (await centralSeq())) return true;
   }
   return false;
+}
+
+type EventKey = { event_id: string; ref: string | null; sku: string; version: number };
+const EVENTS_AFTER = 'SELECT event_id, ref, sku, version FROM ledger WHERE seq > ?';
+
+/** Tells the audit what each fork event's answer now stands for: its new version, or a misfit left out. */
+function recordReentry(journal: ChaosJournal, store: StoreNode, fork: NonNullable<RecoveryReport['fork']>): void {
+  const read = (file: string, afterSeq: number) => {
+    const db = new Database(file, { readonly: true });
+    try {
+      return new Map((db.prepare(EVENTS_AFTER).all(afterSeq) as EventKey[]).map((e) => [e.event_id, e]));
+    } finally {
+      db.close();
+    }
+  };
+  const forked = read(fork.archivedFile!, fork.commonSeq);
+  const live = read(join(store.dataDir, `store-${store.id}.sqlite`), fork.commonSeq);
+  const mapping = JSON.parse(readFileSync(fork.mappingFile!, 'utf8')) as {
+    mapping: Array<{ forkEventId: string; eventId: string }>;
+  };
+  const newVersion = new Map(mapping.mapping.map((m) => [m.forkEventId, live.get(m.eventId)?.version ?? null]));
+  for (const [id, e] of forked) {
+    journal.reentered.set(`${store.id}|${e.ref}|${e.sku}|${e.version}`, newVersion.get(id) ?? null);
+  }
+  journal.forkEventsReentered += fork.forkEvents;
+  journal.forkEventsSkipped += fork.skipped.length;
 }
