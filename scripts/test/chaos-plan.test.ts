@@ -19,6 +19,7 @@ describe('chaos plan', () => {
     expect([...kinds].sort()).toEqual([
       'cut-off',
       'duplicates',
+      'fork-store',
       'kill-central',
       'kill-store',
       'nats-down',
@@ -137,6 +138,27 @@ describe('chaos audit: each invariant check fires on a planted violation', () =>
     const twice = consistentWorld();
     twice.central.ledger.push(twice.central.ledger[1]!);
     expect(audit(twice.journal, [twice.store], twice.central, []).violations.doubleApplied).toBe(1);
+  });
+
+  it('an answer given on a fork counts at the version its re-entry sealed; only a misfit left out is nothing to find', () => {
+    const lostOf = (world: ReturnType<typeof consistentWorld>) =>
+      audit(world.journal, [world.store], world.central, []).violations.lost;
+    // The fork answered the sale at version 9; the re-entry sealed it again at 2.
+    const resealed = consistentWorld();
+    resealed.journal.acked[1] = { storeId: 's1', kind: 'sale', ref: 'r-2', events: [{ sku: 'A', version: 9 }] };
+    expect(lostOf(resealed)).toBe(1);
+    resealed.journal.reentered.set('s1|r-2|A|9', 2);
+    expect(lostOf(resealed)).toBe(0);
+    // A sale and a hold answered on the fork and left out as misfits (their SKU is counted instead).
+    const skipped = consistentWorld();
+    skipped.journal.ack({ storeId: 's1', kind: 'sale', ref: 'f-1', events: [{ sku: 'A', version: 3 }] });
+    skipped.journal.ack({ storeId: 's1', kind: 'hold', ref: 'h-1', events: [{ sku: 'A', type: 'reservation.held' }] });
+    expect(lostOf(skipped)).toBe(2);
+    skipped.journal.reentered.set('s1|f-1|A|3', null);
+    skipped.journal.forkSkips.push({ storeId: 's1', ref: 'h-2', sku: 'A', type: 'reservation.held' });
+    expect(lostOf(skipped)).toBe(1); // another hold's skip does not excuse this one
+    skipped.journal.forkSkips.push({ storeId: 's1', ref: 'h-1', sku: 'A', type: 'reservation.held' });
+    expect(lostOf(skipped)).toBe(0);
   });
 
   it('a tampered event breaks the chain; a diverged projection is a mismatch; an oversell is counted', () => {

@@ -145,7 +145,16 @@ export function audit(
       // An answer given on a fork promised the fork's versions: the re-entry sealed the event again with
       // another version, or left it out as a misfit (for a count), which is then nothing to find.
       const promises = write.events.flatMap((promised) => {
-        if (promised.version === undefined) return [promised];
+        if (promised.version === undefined) {
+          const skipped = journal.forkSkips.some(
+            (s) =>
+              s.storeId === store.id &&
+              s.ref === write.ref &&
+              (promised.sku === '*' || s.sku === promised.sku) &&
+              (promised.type === undefined || s.type === promised.type),
+          );
+          return skipped ? [] : [promised];
+        }
         const reentered = journal.reentered.get(`${store.id}|${write.ref}|${promised.sku}|${promised.version}`);
         if (reentered === undefined) return [promised];
         return reentered === null ? [] : [{ ...promised, version: reentered }];
@@ -155,9 +164,11 @@ export function audit(
           (promised.sku === '*' || e.sku === promised.sku) &&
           (promised.version === undefined || e.version === promised.version) &&
           (promised.type === undefined || e.type === promised.type);
-        if (!storeByRef.get(write.ref)?.some(matches))
-          flag('lost', `${store.id} ${write.kind} ${write.ref} ${promised.sku}`);
-        else if (!centralByRef.get(write.ref)?.some(matches))
+        if (!storeByRef.get(write.ref)?.some(matches)) {
+          const found = (storeByRef.get(write.ref) ?? []).map((e) => `${e.type} ${e.sku} v${e.version}`).join(', ');
+          const wanted = `${promised.type ?? 'any'} ${promised.sku} v${promised.version ?? 'any'}`;
+          flag('lost', `${store.id} ${write.kind} ${write.ref}: wanted ${wanted}, the store has [${found}]`);
+        } else if (!centralByRef.get(write.ref)?.some(matches))
           flag('lost', `${store.id} ${write.kind} ${write.ref} not at central`);
       }
       const events = storeByRef.get(write.ref)?.length ?? 0;

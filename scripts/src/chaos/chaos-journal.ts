@@ -47,6 +47,11 @@ export class ChaosJournal {
    * fork, or replayed later from its idempotency records, promise the fork's versions.
    */
   readonly reentered = new Map<string, number | null>();
+  /**
+   * The fork events left out, for the answers that promise no version (a hold, a hold's end): one of
+   * those given on a fork is then nothing to find either.
+   */
+  readonly forkSkips: Array<{ storeId: string; ref: string | null; sku: string; type: string }> = [];
 
   count(op: string, status: number): void {
     const key = `${op} ${status}`;

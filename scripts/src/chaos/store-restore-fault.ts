@@ -112,8 +112,8 @@ async function dieOnceCentralHoldsAll(cluster: ChaosCluster, store: StoreNode): 
   return false;
 }
 
-type EventKey = { event_id: string; ref: string | null; sku: string; version: number };
-const EVENTS_AFTER = 'SELECT event_id, ref, sku, version FROM ledger WHERE seq > ?';
+type EventKey = { event_id: string; type: string; ref: string | null; sku: string; version: number };
+const EVENTS_AFTER = 'SELECT event_id, type, ref, sku, version FROM ledger WHERE seq > ?';
 
 /** Tells the audit what each fork event's answer now stands for: its new version, or a misfit left out. */
 function recordReentry(journal: ChaosJournal, store: StoreNode, fork: NonNullable<RecoveryReport['fork']>): void {
@@ -132,7 +132,9 @@ function recordReentry(journal: ChaosJournal, store: StoreNode, fork: NonNullabl
   };
   const newVersion = new Map(mapping.mapping.map((m) => [m.forkEventId, live.get(m.eventId)?.version ?? null]));
   for (const [id, e] of forked) {
-    journal.reentered.set(`${store.id}|${e.ref}|${e.sku}|${e.version}`, newVersion.get(id) ?? null);
+    const version = newVersion.get(id) ?? null;
+    journal.reentered.set(`${store.id}|${e.ref}|${e.sku}|${e.version}`, version);
+    if (version === null) journal.forkSkips.push({ storeId: store.id, ref: e.ref, sku: e.sku, type: e.type });
   }
   journal.forkEventsReentered += fork.forkEvents;
   journal.forkEventsSkipped += fork.skipped.length;
