@@ -54,7 +54,7 @@ try {
   }
   for (const misfit of report.fork?.skipped ?? []) {
     process.stderr.write(
-      `fork event ${misfit.seq} (${misfit.type} ${misfit.sku}) left out: ${misfit.problem}; count ${misfit.sku}\n`,
+      `fork event ${misfit.seq} (${misfit.type} ${misfit.sku}, ref ${misfit.ref}) left out: ${misfit.problem}; count ${misfit.sku}\n`,
     );
   }
   for (const sku of report.fork?.recount ?? []) {

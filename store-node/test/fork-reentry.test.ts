@@ -141,6 +141,7 @@ describe('re-entering a fork on top of central history', () => {
     expect(conflicts[0]!.problem).toContain('needs 5 available');
     expect(conflicts[1]!.problem).toContain('released');
     expect(conflicts[2]!.problem).toContain('in_transit, not requested');
+    expect(conflicts[2]!.ref).toBe(transferId); // what the operator finds it by
     expect(snapshotState(target.sqlite)).toBe(before);
 
     // Asked to, it enters what fits (a sale, the receipt, the adjustment) and hands back the rest for a count.

@@ -29,7 +29,15 @@ export type ForkedHistory = {
 type IdempotencyRecord = typeof idempotencyKeys.$inferSelect;
 
 /** One fork event that does not fit on central's history, and why. */
-export type ReentryConflict = { seq: number; eventId: string; type: string; sku: string; problem: string };
+export type ReentryConflict = {
+  seq: number;
+  eventId: string;
+  type: string;
+  sku: string;
+  /** The sale, hold or transfer id the POS was given: a hold left out answers 404 under it. */
+  ref: string | null;
+  problem: string;
+};
 /** Where each fork event went: its seq and id on the fork, its new seq and id in the re-entered chain. */
 export type ReentryMapping = { forkSeq: number; forkEventId: string; seq: number; eventId: string };
 
@@ -194,7 +202,8 @@ export function reenterFork(
         const row = stock.find(event.sku);
         const problem = misfit(event, row);
         if (problem) {
-          conflicts.push({ seq: event.seq, eventId: event.id, type: event.type, sku: event.sku, problem });
+          const { seq, id: eventId, type, sku, ref } = event;
+          conflicts.push({ seq, eventId, type, sku, ref: ref ?? null, problem });
           continue; // keep checking the rest, so the report lists every misfit at once
         }
         at = Date.parse(event.occurredAt);

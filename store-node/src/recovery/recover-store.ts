@@ -200,8 +200,9 @@ function finishInterruptedSwap(dataDir: string, storeId: string): void {
   else renameSync(pending, storeFile(dataDir, storeId));
 }
 
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
+/** fsync of a file or a directory (on Linux a read-only descriptor is enough for both). */
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
   try {
     fsyncSync(fd);
   } finally {
@@ -264,17 +265,20 @@ async function rebuildAroundFork(opts: RecoveryOptions, forked: ForkedHistory): 
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const archivedFile = join(forksDir, `store-${storeId}-forked-after-${forked.commonSeq}-${stamp}.sqlite`);
     const mappingFile = join(forksDir, `store-${storeId}-reentered-${stamp}.json`);
-    // The mapping first: with the archived file it tells what became of every forked event.
+    // The mapping first, durably: with the archived file it tells what became of every forked event.
     writeFileSync(
       mappingFile,
       `${JSON.stringify({ storeId, commonSeq: forked.commonSeq, archivedFile, mapping, skipped, recount }, null, 2)}\n`,
     );
+    fsyncPath(mappingFile);
     const live = storeFile(dataDir, storeId);
     renameSync(storeFile(rebuildDir, storeId), swapFile(dataDir, storeId));
     for (const suffix of ['-wal', '-shm']) rmSync(`${live}${suffix}`, { force: true }); // checkpointed and empty
     renameSync(live, archivedFile);
     renameSync(swapFile(dataDir, storeId), live);
-    syncDirectory(dataDir); // the renames themselves survive a power cut before the node starts
+    // The renames themselves survive a power cut before the node starts (one crosses into forks/).
+    fsyncPath(forksDir);
+    fsyncPath(dataDir);
     return { ...report, fork: { ...report.fork!, archivedFile, mappingFile } };
   } finally {
     rmSync(rebuildDir, { recursive: true, force: true });
