@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 /** Linux reports process times in clock ticks of 1/100 s (USER_HZ), whatever the kernel's HZ. */
-const MS_PER_TICK = 10;
+export const MS_PER_TICK = 10;
 
 /** CPU time (user + system, all threads) a process has used so far, in ms; 0 where /proc is absent. */
 export function processCpuMs(pid: number | undefined): number {

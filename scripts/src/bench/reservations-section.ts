@@ -1,5 +1,6 @@
 import { seedStore } from '../../../store-node/src/seed-store';
 import { BENCH_ADMIN_TOKEN, startChainFixture, waitUntil } from './chain-fixture';
+import { busyShare, MS_PER_TICK, machineCpuTicks, processCpuMs } from './cpu-usage';
 import { runLoad } from './load-generator';
 import type { BenchSection, Row } from './report';
 
@@ -22,7 +23,7 @@ export const reservationsSection: BenchSection = {
     try {
       const products = SKUS.map((sku) => ({ sku, name: sku, price: '9.90' }));
       await seedStore({ dataDir: chain.storeDir('r1'), storeId: 'r1', products, openingStock: () => 10_000_000 });
-      await chain.startStore('r1');
+      const store = await chain.startStore('r1');
       // Central must have applied the opening stock before its projection lets a hold through.
       await waitUntil(async () => (await chain.appliedSeq(['r1'])) >= SKUS.length, 60_000, 50);
       const common = {
@@ -43,7 +44,22 @@ export const reservationsSection: BenchSection = {
         ['one hot SKU', [SKUS[0]!]],
       ] as const) {
         ctx.progress(`holds on ${label}: capacity`);
+        // Where a hold's CPU goes on two cores, read around the capacity run (warm-up included, as are its holds).
+        const heldSoFar = async () =>
+          Number((await chain.db.query<{ n: string }>('select count(*) as n from reservations')).rows[0]?.n ?? 0);
+        const before = {
+          held: await heldSoFar(),
+          central: processCpuMs(chain.central.pid),
+          store: processCpuMs(store.pid),
+          machine: machineCpuTicks(),
+        };
         const capacity = await runLoad({ ...common, bodies: holdBodies(skus) });
+        const machine = machineCpuTicks();
+        const held = (await heldSoFar()) - before.held;
+        const perHold = (ms: number) => (ms * 1000) / Math.max(1, held);
+        const central = perHold(processCpuMs(chain.central.pid) - before.central);
+        const atStore = perHold(processCpuMs(store.pid) - before.store);
+        const everything = perHold((machine.busy - before.machine.busy) * MS_PER_TICK);
         const halfRate = Math.max(1, Math.round(capacity.reqPerSec / 2));
         ctx.progress(`holds on ${label}: latency at half capacity, ${halfRate}/s`);
         const half = await runLoad({ ...common, bodies: holdBodies(skus), openLoopRate: halfRate });
@@ -76,6 +92,19 @@ export const reservationsSection: BenchSection = {
             ...(lock ? { rawLimit: lock.p50Ms, rawLimitLabel: 'Redis lock+unlock p50' } : {}),
           },
           { figure: `${label}: p99 at full load (queueing of 32 connections)`, value: capacity.p99Ms, unit: 'ms' },
+          {
+            figure: `${label}: machine CPU busy at full load`,
+            value: busyShare(before.machine, machine) * 100,
+            unit: '%',
+          },
+          { figure: `${label}: CPU per reservation, whole machine`, value: everything, unit: 'µs' },
+          { figure: `${label}: CPU per reservation, central`, value: central, unit: 'µs' },
+          { figure: `${label}: CPU per reservation, store node`, value: atStore, unit: 'µs' },
+          {
+            figure: `${label}: CPU per reservation, the rest (PostgreSQL, Redis, NATS, load generator)`,
+            value: everything - central - atStore,
+            unit: 'µs',
+          },
           {
             figure: `${label}: p50 at half the capacity, ${halfRate}/s open loop (non-2xx ${half.non2xx})`,
             value: half.p50Ms,
