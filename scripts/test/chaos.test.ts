@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FAULT_KINDS } from '../src/chaos/chaos-plan';
 import { CHAOS_PROFILES } from '../src/chaos/chaos-profiles';
 import { formatSummary } from '../src/chaos/chaos-report';
 import { runChaos } from '../src/chaos/chaos-run';
@@ -36,18 +37,7 @@ describe('chaos, short profile: the whole chain under random traffic and faults 
       unanswered: 0,
     });
     // The run must have exercised what it claims: every fault kind, real traffic, a real backlog.
-    expect(Object.keys(summary.faults).sort()).toEqual(
-      [
-        'cut-off',
-        'duplicates',
-        'fork-store',
-        'kill-central',
-        'kill-store',
-        'nats-down',
-        'redis-down',
-        'restore-store',
-      ].sort(),
-    );
+    expect(Object.keys(summary.faults).sort()).toEqual([...FAULT_KINDS].sort());
     expect(summary.restoredEvents).toBeGreaterThan(0);
     expect(summary.forkEventsReentered).toBeGreaterThan(0); // a fork was sold on, and its sales entered again
     expect(summary.operationsRun).toBeGreaterThan(profile.operations / 2);

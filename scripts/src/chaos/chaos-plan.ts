@@ -31,6 +31,21 @@ export type Fault =
 const POS_KINDS = new Set<string>(['sale', 'return', 'receipt', 'adjust', 'count', 'hold', 'hold-end', 'bad-input']);
 export const isPosOp = (op: PosOp | HqOp): op is PosOp => POS_KINDS.has(op.kind);
 
+/** Every fault kind, each injected at least once per run; the type check below keeps it complete. */
+export const FAULT_KINDS = [
+  'kill-store',
+  'kill-central',
+  'nats-down',
+  'redis-down',
+  'cut-off',
+  'duplicates',
+  'restore-store',
+  'fork-store',
+] as const satisfies readonly Fault['kind'][];
+type Unlisted = Exclude<Fault['kind'], (typeof FAULT_KINDS)[number]>;
+const everyKindListed: Unlisted extends never ? true : Unlisted = true;
+void everyKindListed;
+
 export type Step = { n: number } & ({ op: PosOp | HqOp } | { fault: Fault });
 
 export type PlanOptions = {
@@ -59,16 +74,7 @@ export function planChaos(options: PlanOptions): Step[] {
   let orderCount = 0;
   let transfers = 0;
   let created = 0;
-  const faultKinds: Fault['kind'][] = [
-    'kill-store',
-    'kill-central',
-    'nats-down',
-    'redis-down',
-    'cut-off',
-    'duplicates',
-    'restore-store',
-    'fork-store',
-  ];
+  const faultKinds = FAULT_KINDS;
 
   const distinctLines = (count: number, maxQty: number): Line[] => {
     const chosen = new Set<string>();
