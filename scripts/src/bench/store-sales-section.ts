@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,6 +118,9 @@ export const storeSalesSection: BenchSection = {
     }));
     ctx.progress(`seeding ${SKU_COUNT} SKUs`);
     await seedStore({ dataDir, storeId: 'bench', products, openingStock: () => 10_000_000 });
+    // The publisher-off runs start from the same seeded file, not from one the runs before grew and overloaded.
+    const aloneDir = mkdtempSync(join(tmpdir(), 'stocksync-bench-store-alone-'));
+    cpSync(dataDir, aloneDir, { recursive: true });
     const { child, url } = await startStore({
       STORE_ID: 'bench',
       STORE_TOKEN: TOKEN,
@@ -143,10 +146,10 @@ export const storeSalesSection: BenchSection = {
       const half = await runLoad({ ...common, ...ctx.load, openLoopRate: halfRate }, onTick);
       ctx.progress(`latency at a fixed ${FIXED_RATE.toLocaleString('en-US')} sales/s (open loop)`);
       const fixed = await runLoad({ ...common, ...ctx.load, openLoopRate: FIXED_RATE }, onTick);
-      // One process per SQLite file: stop the synced node before the POS-alone run on the same data.
+      // The synced node stops first: two nodes at once would share the two cores.
       await stopStore(child);
       ctx.progress('max throughput of the POS alone (publisher off), for comparison');
-      const { max: alone, fixed: fixedAlone } = await measureWithoutSync(ctx, dataDir, common.bodies, onTick);
+      const { max: alone, fixed: fixedAlone } = await measureWithoutSync(ctx, aloneDir, common.bodies, onTick);
       for (const [series, result] of [
         ['max throughput, publisher on', max],
         ['fixed 5,000 sales/s (open loop), publisher on', fixed],
@@ -234,6 +237,7 @@ export const storeSalesSection: BenchSection = {
     } finally {
       await stopStore(child);
       rmSync(dataDir, { recursive: true, force: true });
+      rmSync(aloneDir, { recursive: true, force: true });
       const nc = await connect({ servers: ctx.natsUrl });
       await (await jetstreamManager(nc)).streams.delete(natsNames(prefix).eventsStream).catch(() => undefined);
       await nc.close();
