@@ -138,17 +138,17 @@ describe('chaos audit: each invariant check fires on a planted violation', () =>
     const resealed = consistentWorld();
     resealed.journal.acked[1] = { storeId: 's1', kind: 'sale', ref: 'r-2', events: [{ sku: 'A', version: 9 }] };
     expect(lostOf(resealed)).toBe(1);
-    resealed.journal.reentered.set('s1|r-2|A|9', 2);
+    resealed.journal.recordForkFate('s1', 'r-2', { sku: 'A', type: 'stock.sold', version: 9, newVersion: 2 });
     expect(lostOf(resealed)).toBe(0);
     // A sale and a hold answered on the fork and left out as misfits (their SKU is counted instead).
     const skipped = consistentWorld();
     skipped.journal.ack({ storeId: 's1', kind: 'sale', ref: 'f-1', events: [{ sku: 'A', version: 3 }] });
     skipped.journal.ack({ storeId: 's1', kind: 'hold', ref: 'h-1', events: [{ sku: 'A', type: 'reservation.held' }] });
     expect(lostOf(skipped)).toBe(2);
-    skipped.journal.reentered.set('s1|f-1|A|3', null);
-    skipped.journal.forkSkips.push({ storeId: 's1', ref: 'h-2', sku: 'A', type: 'reservation.held' });
+    skipped.journal.recordForkFate('s1', 'f-1', { sku: 'A', type: 'stock.sold', version: 3, newVersion: null });
+    skipped.journal.recordForkFate('s1', 'h-2', { sku: 'A', type: 'reservation.held', version: 4, newVersion: null });
     expect(lostOf(skipped)).toBe(1); // another hold's skip does not excuse this one
-    skipped.journal.forkSkips.push({ storeId: 's1', ref: 'h-1', sku: 'A', type: 'reservation.held' });
+    skipped.journal.recordForkFate('s1', 'h-1', { sku: 'A', type: 'reservation.held', version: 4, newVersion: null });
     expect(lostOf(skipped)).toBe(0);
   });
 

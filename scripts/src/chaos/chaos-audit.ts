@@ -144,20 +144,18 @@ export function audit(
       if (write.storeId !== store.id) continue;
       // An answer given on a fork promised the fork's versions: the re-entry sealed the event again with
       // another version, or left it out as a misfit (for a count), which is then nothing to find.
+      const fates = journal.forkFates.get(`${store.id}|${write.ref}`) ?? [];
       const promises = write.events.flatMap((promised) => {
-        if (promised.version === undefined) {
-          const skipped = journal.forkSkips.some(
-            (s) =>
-              s.storeId === store.id &&
-              s.ref === write.ref &&
-              (promised.sku === '*' || s.sku === promised.sku) &&
-              (promised.type === undefined || s.type === promised.type),
-          );
-          return skipped ? [] : [promised];
-        }
-        const reentered = journal.reentered.get(`${store.id}|${write.ref}|${promised.sku}|${promised.version}`);
-        if (reentered === undefined) return [promised];
-        return reentered === null ? [] : [{ ...promised, version: reentered }];
+        const matching = fates.filter(
+          (f) =>
+            (promised.sku === '*' || f.sku === promised.sku) &&
+            (promised.type === undefined || f.type === promised.type) &&
+            (promised.version === undefined || f.version === promised.version),
+        );
+        const fate = matching.find((f) => f.newVersion === null) ?? matching[0];
+        if (!fate) return [promised];
+        if (fate.newVersion === null) return [];
+        return promised.version === undefined ? [promised] : [{ ...promised, version: fate.newVersion }];
       });
       for (const promised of promises) {
         const matches = (e: { sku: string; version: number; type: string }) =>

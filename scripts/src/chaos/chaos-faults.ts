@@ -57,17 +57,10 @@ export async function injectFault(
         }
       });
     case 'restore-store':
-      return withStore(cluster.stores[fault.store], async (store) => {
-        const outcome = await restoreStoreFromBackup(cluster, store, fault.afterMs);
-        if ('replayed' in outcome) journal.restoredEvents += outcome.replayed;
-        else journal.restoresSkipped.push(outcome.skipped);
-      });
     case 'fork-store':
       return withStore(cluster.stores[fault.store], async (store) => {
-        const outcome = await restoreStoreFromBackup(cluster, store, fault.afterMs, {
-          forkMs: fault.forkMs,
-          journal,
-        });
+        const fork = fault.kind === 'fork-store' ? { forkMs: fault.forkMs, journal } : undefined;
+        const outcome = await restoreStoreFromBackup(cluster, store, fault.afterMs, fork);
         if ('replayed' in outcome) journal.restoredEvents += outcome.replayed;
         else journal.restoresSkipped.push(outcome.skipped);
       });

@@ -11,6 +11,9 @@ export type AckedWrite = {
 export type OnlineOrder = { orderRef: string; status: number; id?: string; storeId?: string };
 export type TransferRecord = { id: string; from: string; to: string; sku: string; qty: number };
 
+/** One fork event as its answer promised it, and the version the re-entry sealed it at (null: left out). */
+export type ForkFate = { sku: string; type: string; version: number; newVersion: number | null };
+
 export class ChaosJournal {
   readonly acked: AckedWrite[] = [];
   readonly posHolds = new Map<number, { storeId: string; id: string }>();
@@ -42,16 +45,16 @@ export class ChaosJournal {
   forkEventsReentered = 0;
   forkEventsSkipped = 0;
   /**
-   * What became of each fork event, by `storeId|ref|sku|version` as its answer promised it: the version
-   * it was sealed again with, or null when it was left out (a misfit, for a count). Answers given on a
-   * fork, or replayed later from its idempotency records, promise the fork's versions.
+   * What became of each fork event, by `storeId|ref`. Answers given on a fork, or replayed later from
+   * its idempotency records, promise the fork's versions: the re-entry sealed the event again at
+   * `newVersion`, or left it out as a misfit for a count (null), and then it is nothing to find.
    */
-  readonly reentered = new Map<string, number | null>();
-  /**
-   * The fork events left out, for the answers that promise no version (a hold, a hold's end): one of
-   * those given on a fork is then nothing to find either.
-   */
-  readonly forkSkips: Array<{ storeId: string; ref: string | null; sku: string; type: string }> = [];
+  readonly forkFates = new Map<string, ForkFate[]>();
+
+  recordForkFate(storeId: string, ref: string, fate: ForkFate): void {
+    const key = `${storeId}|${ref}`;
+    this.forkFates.set(key, [...(this.forkFates.get(key) ?? []), fate]);
+  }
 
   count(op: string, status: number): void {
     const key = `${op} ${status}`;

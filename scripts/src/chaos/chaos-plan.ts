@@ -74,7 +74,6 @@ export function planChaos(options: PlanOptions): Step[] {
   let orderCount = 0;
   let transfers = 0;
   let created = 0;
-  const faultKinds = FAULT_KINDS;
 
   const distinctLines = (count: number, maxQty: number): Line[] => {
     const chosen = new Set<string>();
@@ -83,9 +82,9 @@ export function planChaos(options: PlanOptions): Step[] {
   };
 
   // Every kind once before any repeats, so even a short run injects each fault.
-  const unused = [...faultKinds];
+  const unused = [...FAULT_KINDS];
   const fault = (): Fault => {
-    const from = unused.length > 0 ? unused : faultKinds;
+    const from = unused.length > 0 ? unused : FAULT_KINDS;
     const kind = from[Math.floor(random() * from.length)] as Fault['kind'];
     if (unused.length > 0) unused.splice(unused.indexOf(kind), 1);
     switch (kind) {

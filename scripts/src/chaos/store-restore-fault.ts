@@ -132,9 +132,13 @@ function recordReentry(journal: ChaosJournal, store: StoreNode, fork: NonNullabl
   };
   const newVersion = new Map(mapping.mapping.map((m) => [m.forkEventId, live.get(m.eventId)?.version ?? null]));
   for (const [id, e] of forked) {
-    const version = newVersion.get(id) ?? null;
-    journal.reentered.set(`${store.id}|${e.ref}|${e.sku}|${e.version}`, version);
-    if (version === null) journal.forkSkips.push({ storeId: store.id, ref: e.ref, sku: e.sku, type: e.type });
+    if (e.ref === null) continue; // no answer names it
+    journal.recordForkFate(store.id, e.ref, {
+      sku: e.sku,
+      type: e.type,
+      version: e.version,
+      newVersion: newVersion.get(id) ?? null,
+    });
   }
   journal.forkEventsReentered += fork.forkEvents;
   journal.forkEventsSkipped += fork.skipped.length;
