@@ -120,16 +120,9 @@ describe('online reservations across two central replicas (DESIGN §9: zero over
 
     const started = performance.now();
     const answers = await Promise.all(
-      Array.from({ length: BUYERS }, async (_, i) => {
-        const central = centrals[i % centrals.length]!;
-        const res = await fetch(`${central.url}/reservations`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ sku: SKU, qty: 1, storeId: 's1', ttlSeconds: 600, orderRef: `web-${i}` }),
-        });
-        const body = (await res.json()) as { id?: string; code?: string };
-        return { status: res.status, body, central: central.name };
-      }),
+      Array.from({ length: BUYERS }, (_, i) =>
+        call(i, '/reservations', { sku: SKU, qty: 1, storeId: 's1', ttlSeconds: 600, orderRef: `web-${i}` }),
+      ),
     );
     const elapsedMs = performance.now() - started;
     console.info(`${BUYERS} concurrent buyers on 2 replicas answered in ${elapsedMs.toFixed(0)} ms`);
