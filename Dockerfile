@@ -1,5 +1,6 @@
-# One image definition for both services (targets `central` and `store-node`). TypeScript runs
-# through tsx like everywhere else (no build step), so tsx (a root devDependency) ships in the image.
+# One image definition for both services (targets `central` and `store-node`). The build stage bundles
+# each service with esbuild (`npm run build`: store-node/dist, central/dist) and then drops the dev
+# dependencies, so the image runs plain `node` on the bundles, without tsx or the test tooling.
 # docker compose builds both targets; by hand: docker build --target central -t stocksync/central .
 
 FROM node:20-bookworm-slim AS build
@@ -17,6 +18,10 @@ RUN npm ci --no-audit --no-fund
 COPY shared shared
 COPY store-node store-node
 COPY central central
+COPY scripts/src/build.ts scripts/src/
+# Migrations (*/drizzle) and the dashboard's assets (central/src/dashboard) are read at run time
+# from the package directory, so the packages are copied whole.
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 DATA_DIR=/data
@@ -32,11 +37,11 @@ ENV PORT=8080
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "--import", "tsx", "central/src/server.ts"]
+CMD ["node", "--enable-source-maps", "central/dist/server.js"]
 
 FROM runtime AS store-node
 ENV PORT=7001
 EXPOSE 7001
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "--import", "tsx", "store-node/src/server.ts"]
+CMD ["node", "--enable-source-maps", "store-node/dist/server.js"]

@@ -4,6 +4,7 @@
  * store), runs POS traffic and a scripted scenario, and shows progress every second.
  * Ctrl-C (or DEMO_SECONDS) stops every child cleanly. See docs/run.md.
  */
+import { buildServices } from './build';
 import { seedCatalog, seedOpeningStock } from './demo/catalog-seeder';
 import { demoCatalog, openingStock } from './demo/demo-catalog';
 import { createDemoChain } from './demo/demo-chain';
@@ -26,6 +27,8 @@ if (missing.length > 0) {
   process.exit(1);
 }
 
+// The services run bundled, as in production; the build takes well under a second.
+await buildServices();
 const chain = createDemoChain(settings);
 const catalog = demoCatalog();
 const skus = catalog.map((p) => p.sku);

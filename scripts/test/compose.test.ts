@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { BUILD_ENTRIES } from '../src/build';
 
 type Service = {
   image?: string;
@@ -31,6 +32,18 @@ describe('docker-compose.yml (parsed, no Docker engine needed)', () => {
     for (const id of STORES) expect(compose.services[id]?.build?.target).toBe('store-node');
     expect(file('Dockerfile')).toMatch(/^FROM .* AS central$/m);
     expect(file('Dockerfile')).toMatch(/^FROM .* AS store-node$/m);
+  });
+
+  it('builds the bundles in the image and starts each service from the one its build writes', () => {
+    const dockerfile = file('Dockerfile');
+    expect(dockerfile).toMatch(/^RUN npm run build && npm prune --omit=dev/m);
+    expect(file('.dockerignore')).toMatch(/^\*\*\/dist$/m);
+    for (const pkg of ['central', 'store-node'] as const) {
+      const target = dockerfile.slice(dockerfile.indexOf(`AS ${pkg}\n`));
+      const cmd = /^CMD (\[.*\])$/m.exec(target)?.[1];
+      expect(JSON.parse(cmd ?? '[]')).toEqual(['node', '--enable-source-maps', `${pkg}/dist/server.js`]);
+      expect(BUILD_ENTRIES[pkg]).toContain('src/server.ts');
+    }
   });
 
   it('keeps Postgres, NATS and every store on its own named volume', () => {

@@ -6,6 +6,14 @@ import { freePort } from './nats-server';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const STORE_SERVER = `${ROOT}store-node/src/server.ts`;
 export const CENTRAL_SERVER = `${ROOT}central/src/server.ts`;
+/** The bundles `npm run build` writes (scripts/src/build.ts): what production, the bench and chaos run. */
+export const BUILT_STORE_SERVER = `${ROOT}store-node/dist/server.js`;
+export const BUILT_CENTRAL_SERVER = `${ROOT}central/dist/server.js`;
+
+/** Sources run through tsx; a bundle runs on plain node, its stack traces mapped back to the sources. */
+export function nodeArgsFor(entry: string): string[] {
+  return entry.endsWith('.ts') ? ['--import', 'tsx', entry] : ['--enable-source-maps', entry];
+}
 
 class PortTakenError extends Error {}
 
@@ -42,8 +50,8 @@ function listensOn(pid: number, port: number): boolean {
 }
 
 /**
- * A service (store node or central) as one real `node --import tsx` process: no wrapper, so
- * SIGKILL reaches the server itself. Restart keeps its port and environment.
+ * A service (store node or central) as one real node process, from its sources or its bundle
+ * (`nodeArgsFor`): no wrapper, so SIGKILL reaches the server itself. Restart keeps its port and environment.
  */
 export class ServiceProcess {
   private child: ChildProcess | undefined;
@@ -91,7 +99,7 @@ export class ServiceProcess {
     // e.g. SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a bench's services
     // (--cpu-prof is not allowed in NODE_OPTIONS).
     const extra = process.env.SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-    const child = spawn(process.execPath, [...extra, '--import', 'tsx', this.entry], {
+    const child = spawn(process.execPath, [...extra, ...nodeArgsFor(this.entry)], {
       cwd: ROOT,
       env: { ...process.env, HOST: '127.0.0.1', ...this.env, PORT: String(this.port) },
       stdio: ['ignore', 'ignore', 'pipe'],

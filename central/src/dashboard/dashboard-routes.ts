@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageDir } from '@stocksync/shared/service';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 const ASSETS = {
@@ -14,8 +16,10 @@ const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
   "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+const ASSET_DIR = join(packageDir(import.meta.url), 'src', 'dashboard');
+
 function read(name: string): string {
-  return readFileSync(new URL(`./${name}`, import.meta.url), 'utf8');
+  return readFileSync(join(ASSET_DIR, name), 'utf8');
 }
 
 function send(reply: FastifyReply, type: string, body: string) {

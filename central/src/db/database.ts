@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import { packageDir } from '@stocksync/shared/service';
 import { type ExtractTablesWithRelations, type SQL, sql } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
@@ -26,7 +26,7 @@ export type DatabaseOptions = {
   onPoolError?: (error: Error) => void;
 };
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+export const MIGRATIONS_FOLDER = join(packageDir(import.meta.url), 'drizzle');
 /** Arbitrary constant: serializes migrations when several central replicas start at once. */
 const MIGRATION_LOCK_KEY = 0x5707c5;
 

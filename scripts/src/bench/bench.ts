@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildServices } from '../build';
 import { catchUpSection } from './catch-up-section';
 import { centralApplySection } from './central-apply-section';
 import { runCleanups } from './cleanup-registry';
@@ -137,6 +138,8 @@ async function main(): Promise<number> {
     console.error(`no section matches ${filters.join(' ')}; sections: ${SECTIONS.map((s) => s.name).join(', ')}`);
     return 2;
   }
+  // The services run as production runs them: bundled (scripts/src/build.ts), built from this tree.
+  await buildServices();
   const ctx = createContext();
   const progress = new ProgressLine();
   const runStart = performance.now();

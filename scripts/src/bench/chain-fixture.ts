@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { natsNames } from '@stocksync/shared';
-import { CENTRAL_SERVER, ServiceProcess, STORE_SERVER } from '@stocksync/shared/testing';
+import { BUILT_CENTRAL_SERVER, BUILT_STORE_SERVER, ServiceProcess } from '@stocksync/shared/testing';
 import pg from 'pg';
 import { onAbort } from './cleanup-registry';
 
@@ -57,7 +57,7 @@ export async function startChainFixture(opts: {
 
   let central: ServiceProcess;
   try {
-    central = await ServiceProcess.start('central', CENTRAL_SERVER, {
+    central = await ServiceProcess.start('central', BUILT_CENTRAL_SERVER, {
       ...common,
       DATABASE_URL: databaseUrl,
       DATA_DIR: join(dir, 'central'),
@@ -77,7 +77,7 @@ export async function startChainFixture(opts: {
     db,
     storeDir: (storeId: string) => join(dir, storeId),
     async startStore(storeId: string, env: Record<string, string> = {}) {
-      const store = await ServiceProcess.start(storeId, STORE_SERVER, {
+      const store = await ServiceProcess.start(storeId, BUILT_STORE_SERVER, {
         ...common,
         STORE_ID: storeId,
         STORE_TOKEN: BENCH_STORE_TOKEN,

@@ -4,17 +4,16 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { natsNames } from '@stocksync/shared';
+import { BUILT_STORE_SERVER, nodeArgsFor } from '@stocksync/shared/testing';
 import { seedStore } from '../../../store-node/src/seed-store';
 import { onAbort } from './cleanup-registry';
 import { type LoadTick, runLoad } from './load-generator';
 import type { BenchContext, BenchSection, Row } from './report';
 import { describeTick, posLatencyChart, posThroughputChart } from './section-charts';
 
-const SERVER = fileURLToPath(new URL('../../../store-node/src/server.ts', import.meta.url));
 const TOKEN = 'bench-store-token';
 const SKU_COUNT = 1_000;
 /** DESIGN §9's POS latency floor is a p99 at this rate, measured open loop. */
@@ -31,7 +30,7 @@ async function freePort(): Promise<number> {
 
 async function startStore(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+  const child = spawn(process.execPath, nodeArgsFor(BUILT_STORE_SERVER), {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

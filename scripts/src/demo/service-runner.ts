@@ -3,13 +3,14 @@ import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-export const CENTRAL_ENTRY = `${ROOT}central/src/server.ts`;
-export const STORE_ENTRY = `${ROOT}store-node/src/server.ts`;
+/** The bundles scripts/src/build.ts writes: the demo runs the services as production does. */
+export const CENTRAL_ENTRY = `${ROOT}central/dist/server.js`;
+export const STORE_ENTRY = `${ROOT}store-node/dist/server.js`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * One service (central or a store node) as a plain `node --import tsx` child process with its own
+ * One service (central or a store node) as a plain `node` child process (its bundle) with its own
  * log file. The child gets its own process group, so a terminal Ctrl-C reaches only the demo, which
  * then stops the children in order (stores before central) with SIGTERM.
  */
@@ -36,7 +37,7 @@ export class ServiceRunner {
   async start(timeoutMs = 90_000): Promise<void> {
     if (this.running) return;
     const log = openSync(this.logFile, 'a');
-    const child = spawn(process.execPath, ['--import', 'tsx', this.entry], {
+    const child = spawn(process.execPath, ['--enable-source-maps', this.entry], {
       cwd: ROOT,
       env: { ...process.env, ...this.env, PORT: String(this.port) },
       stdio: ['ignore', log, log],

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CENTRAL_SERVER, ServiceProcess, STORE_SERVER, TestNatsServer } from '@stocksync/shared/testing';
+import {
+  BUILT_CENTRAL_SERVER,
+  BUILT_STORE_SERVER,
+  CENTRAL_SERVER,
+  ServiceProcess,
+  STORE_SERVER,
+  TestNatsServer,
+} from '@stocksync/shared/testing';
 import pg from 'pg';
 
 const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -11,9 +18,12 @@ const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:543
  * One test file's chain as real processes: central on a fresh PostgreSQL database, its own nats-server
  * (which the test may kill), and store nodes started with `startStore`, each in its own directory.
  * Names (database, NATS prefix, tokens) derive from `name` plus randomness, so files never share state.
- * `stop()` stops every process and drops what it created.
+ * `stop()` stops every process and drops what it created. `built` runs the bundles in `dist/` (build first).
  */
-export async function startProcessChain(opts: { name: string; centralEnv?: Record<string, string> }) {
+export async function startProcessChain(opts: { name: string; centralEnv?: Record<string, string>; built?: boolean }) {
+  const entries = opts.built
+    ? { central: BUILT_CENTRAL_SERVER, store: BUILT_STORE_SERVER }
+    : { central: CENTRAL_SERVER, store: STORE_SERVER };
   const dir = mkdtempSync(join(tmpdir(), `stocksync-${opts.name}-`));
   const database = `${opts.name}_${randomBytes(4).toString('hex')}`;
   const prefix = `${opts.name.slice(0, 2)}${randomBytes(3).toString('hex')}`;
@@ -31,7 +41,7 @@ export async function startProcessChain(opts: { name: string; centralEnv?: Recor
   await db.connect();
   const nats = await TestNatsServer.start();
   const common = { NATS_URL: nats.url, NATS_PREFIX: prefix, LOG_LEVEL: 'warn' };
-  const central = await ServiceProcess.start('central', CENTRAL_SERVER, {
+  const central = await ServiceProcess.start('central', entries.central, {
     ...common,
     DATABASE_URL: url.toString(),
     DATA_DIR: join(dir, 'central'),
@@ -52,7 +62,7 @@ export async function startProcessChain(opts: { name: string; centralEnv?: Recor
     tokens,
     storeDir: (storeId: string) => join(dir, storeId),
     async startStore(storeId: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
-      const store = await ServiceProcess.start(storeId, STORE_SERVER, {
+      const store = await ServiceProcess.start(storeId, entries.store, {
         ...common,
         STORE_ID: storeId,
         STORE_TOKEN: tokens.store,

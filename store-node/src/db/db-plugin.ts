@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageDir } from '@stocksync/shared/service';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
@@ -23,7 +23,7 @@ declare module 'fastify' {
   }
 }
 
-const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url));
+const MIGRATIONS = join(packageDir(import.meta.url), 'drizzle');
 
 export function openStoreDatabase(opts: { dataDir: string; storeId: string; synchronous: 'FULL' | 'NORMAL' }) {
   mkdirSync(opts.dataDir, { recursive: true });

@@ -8,7 +8,11 @@ import { type FromPublisher, PublisherCells, type PublisherWorkerData, type ToPu
 /** How often the acknowledged seq is looked at, and how long its write may wait for a sale's commit. */
 const MARK_SENT_POLL_MS = 250;
 const MARK_SENT_DELAY_MS = 250;
-const WORKER = new URL('./publisher-worker-entry.mjs', import.meta.url);
+// Bundled (dist/), the thread's own bundle sits beside this one; run from source, a plain-JS entry
+// registers tsx first, because a worker does not inherit the loader that started its process.
+const WORKER = import.meta.url.endsWith('.ts')
+  ? new URL('./publisher-worker-entry.mjs', import.meta.url)
+  : new URL('./publisher-worker.js', import.meta.url);
 
 /**
  * Drains the outbox to JetStream in seq order, from a worker thread (publisher-worker.ts) so POS
