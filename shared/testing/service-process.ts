@@ -10,9 +10,14 @@ export const CENTRAL_SERVER = `${ROOT}central/src/server.ts`;
 export const BUILT_STORE_SERVER = `${ROOT}store-node/dist/server.js`;
 export const BUILT_CENTRAL_SERVER = `${ROOT}central/dist/server.js`;
 
-/** Sources run through tsx; a bundle runs on plain node, its stack traces mapped back to the sources. */
+/**
+ * Sources run through tsx; a bundle runs on plain node, its stack traces mapped back to the sources.
+ * SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" makes every service a bench or test starts
+ * write a profile (--cpu-prof is not allowed in NODE_OPTIONS).
+ */
 export function nodeArgsFor(entry: string): string[] {
-  return entry.endsWith('.ts') ? ['--import', 'tsx', entry] : ['--enable-source-maps', entry];
+  const extra = process.env.SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  return [...extra, ...(entry.endsWith('.ts') ? ['--import', 'tsx', entry] : ['--enable-source-maps', entry])];
 }
 
 class PortTakenError extends Error {}
@@ -96,10 +101,7 @@ export class ServiceProcess {
   }
 
   private async launch(): Promise<void> {
-    // e.g. SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a bench's services
-    // (--cpu-prof is not allowed in NODE_OPTIONS).
-    const extra = process.env.SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-    const child = spawn(process.execPath, [...extra, ...nodeArgsFor(this.entry)], {
+    const child = spawn(process.execPath, nodeArgsFor(this.entry), {
       cwd: ROOT,
       env: { ...process.env, HOST: '127.0.0.1', ...this.env, PORT: String(this.port) },
       stdio: ['ignore', 'ignore', 'pipe'],
