@@ -6,7 +6,7 @@
  * Tests keep running the sources through tsx, so an edit is tested without a build (one chain test
  * builds and runs `dist/`). `npm run build`; takes well under a second.
  */
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
 
@@ -41,9 +41,19 @@ const COMMON: BuildOptions = {
 export async function buildServices(): Promise<void> {
   await Promise.all(
     Object.entries(BUILD_ENTRIES).map(async ([pkg, entries]) => {
+      // Built aside and swapped in, so a service starting meanwhile (the demo restarting a store while
+      // a test builds) finds the old bundles or the new ones, never half of them.
       const outdir = `${ROOT}${pkg}/dist`;
-      await rm(outdir, { recursive: true, force: true });
-      await build({ ...COMMON, entryPoints: entries.map((e) => `${ROOT}${pkg}/${e}`), outdir, entryNames: '[name]' });
+      const staging = `${outdir}.staging-${process.pid}`;
+      const old = `${outdir}.old-${process.pid}`;
+      await rm(staging, { recursive: true, force: true });
+      const entryPoints = entries.map((e) => `${ROOT}${pkg}/${e}`);
+      await build({ ...COMMON, entryPoints, outdir: staging, entryNames: '[name]' });
+      await rename(outdir, old).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+      await rename(staging, outdir);
+      await rm(old, { recursive: true, force: true });
     }),
   );
 }

@@ -6,7 +6,7 @@ import { freePort } from './nats-server';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const STORE_SERVER = `${ROOT}store-node/src/server.ts`;
 export const CENTRAL_SERVER = `${ROOT}central/src/server.ts`;
-/** The bundles `npm run build` writes (scripts/src/build.ts): what production, the bench and chaos run. */
+/** The bundles `npm run build` writes (scripts/src/build.ts): what production, the demo and the bench run. */
 export const BUILT_STORE_SERVER = `${ROOT}store-node/dist/server.js`;
 export const BUILT_CENTRAL_SERVER = `${ROOT}central/dist/server.js`;
 
