@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { ServiceProcess } from '@stocksync/shared/testing';
+import { nodeArgsFor, type ServiceProcess } from '@stocksync/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedStore } from '../../store-node/src/seed-store';
 import { buildServices } from '../src/build';
@@ -64,7 +64,7 @@ describe('the bundled services (npm run build) run the chain', () => {
     expect((await script.text()).length).toBeGreaterThan(100);
 
     await store.stop();
-    const { stdout } = await run(process.execPath, ['--enable-source-maps', RECOVER, '--dry-run'], {
+    const { stdout } = await run(process.execPath, [...nodeArgsFor(RECOVER), '--dry-run'], {
       env: {
         ...process.env,
         STORE_ID: 'b1',

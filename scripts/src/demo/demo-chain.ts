@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { BUILT_CENTRAL_SERVER, BUILT_STORE_SERVER } from '@stocksync/shared/testing';
 import type { ServiceClient } from '../chain/http-client';
 import { DEMO_STORES, type DemoSettings } from './demo-settings';
-import { CENTRAL_ENTRY, ServiceRunner, STORE_ENTRY } from './service-runner';
+import { ServiceRunner } from './service-runner';
 
 export type DemoStore = { storeId: string; runner: ServiceRunner; client: ServiceClient & { storeId: string } };
 export type DemoChain = {
@@ -24,7 +25,8 @@ export function createDemoChain(settings: DemoSettings): DemoChain {
   };
   const central = new ServiceRunner(
     'central',
-    CENTRAL_ENTRY,
+    // The bundles scripts/src/build.ts writes: the demo runs the services as production does.
+    BUILT_CENTRAL_SERVER,
     {
       ...common,
       DATA_DIR: join(settings.dataDir, 'central'),
@@ -45,7 +47,7 @@ export function createDemoChain(settings: DemoSettings): DemoChain {
     const port = settings.storePorts[i] ?? 7001 + i;
     const runner = new ServiceRunner(
       storeId,
-      STORE_ENTRY,
+      BUILT_STORE_SERVER,
       { ...common, STORE_ID: storeId, STORE_TOKEN: settings.storeToken(storeId), DATA_DIR: dataDir },
       port,
       join(settings.logDir, `${storeId}.log`),

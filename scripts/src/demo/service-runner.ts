@@ -1,11 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { nodeArgsFor } from '@stocksync/shared/testing';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-/** The bundles scripts/src/build.ts writes: the demo runs the services as production does. */
-export const CENTRAL_ENTRY = `${ROOT}central/dist/server.js`;
-export const STORE_ENTRY = `${ROOT}store-node/dist/server.js`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,7 +35,7 @@ export class ServiceRunner {
   async start(timeoutMs = 90_000): Promise<void> {
     if (this.running) return;
     const log = openSync(this.logFile, 'a');
-    const child = spawn(process.execPath, ['--enable-source-maps', this.entry], {
+    const child = spawn(process.execPath, nodeArgsFor(this.entry), {
       cwd: ROOT,
       env: { ...process.env, ...this.env, PORT: String(this.port) },
       stdio: ['ignore', log, log],
