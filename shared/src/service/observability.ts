@@ -70,7 +70,8 @@ export function serverOptions(opts: { logLevel: string; bodyLimit: number; logge
     logger: opts.logger === false ? false : loggerOptions(opts.logLevel),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit,
-    return503OnClosing: true,
+    // drainOnClosePlugin answers those requests with a coded 503 instead.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   };
 }
