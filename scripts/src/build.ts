@@ -1,10 +1,10 @@
 /**
  * Bundles each service into one ES module per entry under `<package>/dist/` (esbuild), with every
  * npm dependency left external and the project's own `@stocksync/shared` bundled in. Production,
- * the demo, the bench and chaos start these files with plain `node`: through tsx the store's app
- * loads in ≈ 1.4 s on this machine, bundled in ≈ 0.65 s, and the publisher thread skips tsx too.
- * Tests keep running the sources through tsx, so an edit is tested without a build (one chain test
- * builds and runs `dist/`). `npm run build`; takes well under a second.
+ * the demo and the bench start these files with plain `node`: through tsx the store's app loads in
+ * ≈ 1.4 s on this machine, bundled in ≈ 0.65 s, and the publisher thread skips tsx too. Tests and
+ * the chaos runner keep running the sources through tsx, so an edit is tested without a build (one
+ * chain test builds and runs `dist/`). `npm run build`; takes well under a second.
  */
 import { rename, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';

@@ -3,13 +3,14 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ledgerEntryToEvent } from '@stocksync/shared';
-import type { ServiceProcess } from '@stocksync/shared/testing';
+import { nodeArgsFor, type ServiceProcess } from '@stocksync/shared/testing';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { httpCall, pollUntil, type ServiceClient } from '../../src/chain/http-client';
 import { type ProcessChain, startProcessChain } from './process-chain';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
+const RECOVER = `${ROOT}store-node/src/recover.ts`;
 const run = promisify(execFile);
 export const LEDGER_ROWS = `SELECT seq, event_id AS eventId, type, sku, delta, reserved_delta AS reservedDelta, on_hand AS onHand,
   reserved, version, occurred_at AS occurredAt, ref, reason, prev_hash AS prevHash, hash FROM ledger ORDER BY seq`;
@@ -42,14 +43,7 @@ export function restoredStoreChain(name: string) {
       HQ_TOKEN: chain.tokens.viewer,
     };
     try {
-      const { stdout, stderr } = await run(
-        process.execPath,
-        ['--import', 'tsx', 'store-node/src/recover.ts', ...args],
-        {
-          cwd: ROOT,
-          env,
-        },
-      );
+      const { stdout, stderr } = await run(process.execPath, [...nodeArgsFor(RECOVER), ...args], { cwd: ROOT, env });
       return { code: 0, report: JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}'), stderr };
     } catch (error) {
       const failed = error as { code: number; stderr: string };

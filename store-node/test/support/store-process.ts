@@ -1,16 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { freePort } from '@stocksync/shared/testing';
-
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const SERVER = `${ROOT}store-node/src/server.ts`;
+import { freePort, nodeArgsFor, STORE_SERVER } from '@stocksync/shared/testing';
 
 export type StoreProcess = { child: ChildProcess; url: string; stderr: () => string; exited: Promise<number | null> };
 
 /** Starts `store-node/src/server.ts` as one real node process (no tsx wrapper, so SIGKILL hits the server) and waits for /health. */
 export async function startStoreProcess(env: Record<string, string>): Promise<StoreProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+  const child = spawn(process.execPath, nodeArgsFor(STORE_SERVER), {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -36,7 +32,7 @@ export async function startStoreProcess(env: Record<string, string>): Promise<St
 
 /** Runs the server with this environment and returns its exit code and stderr (for config errors). */
 export async function runStoreToExit(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+  const child = spawn(process.execPath, nodeArgsFor(STORE_SERVER), {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
