@@ -102,6 +102,9 @@ describe('two central replicas on one durable consumer (DESIGN §8.3, §8.4)', (
     expect(
       (await counter(a, 'central_events_applied_total')) + (await counter(b, 'central_events_applied_total')),
     ).toBe(total);
+    // Every applied event timed once, on the replica that applied it: the two histograms add up.
+    const timed = (app: FastifyInstance) => histogramSum(app, 'central_apply_latency_seconds', 'count');
+    expect((await timed(a)) + (await timed(b))).toBe(total);
     // Both replicas took messages (one may apply what the other buffered, so count messages, not applies).
     const handledA = await histogramSum(a, 'central_apply_batch_size');
     const handledB = await histogramSum(b, 'central_apply_batch_size');

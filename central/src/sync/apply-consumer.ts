@@ -240,8 +240,7 @@ export class ApplyConsumer {
     const committed = result.committedAt.getTime();
     for (const event of result.applied) {
       const seconds = Math.max(0, committed - Date.parse(event.occurredAt)) / 1000;
-      metrics.applyLatency.observe(seconds);
-      metrics.applyLatencyRecent.observe({ type: event.type }, seconds);
+      metrics.applyLatency.observe({ type: event.type }, seconds);
     }
     for (const found of result.breaks) {
       metrics.chainBreaks.inc({ reason: found.reason });

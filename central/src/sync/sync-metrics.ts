@@ -1,4 +1,11 @@
-import { Counter, Histogram, type Registry, Summary } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/** Every whole millisecond up to 25 ms (the sync target's p99), then coarser up to an hour offline. */
+const APPLY_LATENCY_BUCKETS = [
+  ...Array.from({ length: 25 }, (_, i) => (i + 1) / 1000),
+  ...[30, 40, 50, 75, 100, 150, 200, 300, 500, 750].map((ms) => ms / 1000),
+  ...[1, 2.5, 5, 10, 30, 60, 300, 3600],
+];
 
 /** Apply-path metrics on the app's own registry (exposed by GET /metrics). */
 export function createSyncMetrics(registry: Registry) {
@@ -27,20 +34,17 @@ export function createSyncMetrics(registry: Registry) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
+    /**
+     * Commit at central minus occurredAt at the store, by event type. A histogram, not a summary: two
+     * replicas' buckets add up (a summary's quantiles do not), and an observation costs ≈ 0.7 µs against
+     * a summary's ≈ 3.5 µs (six t-digests per value), ≈ 10 % of the apply's CPU at 20,000 events/s.
+     * Both times are whole milliseconds, so the 1 ms buckets up to 25 ms hold exact values.
+     */
     applyLatency: new Histogram({
       name: 'central_apply_latency_seconds',
-      help: 'Commit at central minus the event occurredAt at the store',
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600],
-      registers,
-    }),
-    /** Exact recent quantiles (the histogram's buckets are too coarse to read a p50 of a few ms). */
-    applyLatencyRecent: new Summary({
-      name: 'central_apply_latency_recent_seconds',
-      help: 'Commit at central minus occurredAt at the store, quantiles over the last minute, by event type',
+      help: 'Commit at central minus the event occurredAt at the store, by event type',
       labelNames: ['type'] as const,
-      percentiles: [0.5, 0.9, 0.99, 0.999],
-      maxAgeSeconds: 60,
-      ageBuckets: 6,
+      buckets: APPLY_LATENCY_BUCKETS,
       registers,
     }),
     chainBreaks: new Counter({

@@ -109,12 +109,12 @@ export async function counter(app: FastifyInstance, name: string): Promise<numbe
   return values.reduce((sum, v) => sum + v.value, 0);
 }
 
-/** Sum of observed values of a histogram (e.g. messages processed, from the batch-size histogram). */
-export async function histogramSum(app: FastifyInstance, name: string): Promise<number> {
+/** Sum of observed values of a histogram (e.g. messages processed, from the batch-size histogram), or their count. */
+export async function histogramSum(app: FastifyInstance, name: string, part: 'sum' | 'count' = 'sum'): Promise<number> {
   const metric = app.metrics.getSingleMetric(name);
   if (!metric) return 0;
   const { values } = await metric.get();
   return values
-    .filter((v) => (v as { metricName?: string }).metricName === `${name}_sum`)
+    .filter((v) => (v as { metricName?: string }).metricName === `${name}_${part}`)
     .reduce((sum, v) => sum + v.value, 0);
 }

@@ -114,13 +114,44 @@ export async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number
   return false;
 }
 
-/** Reads one quantile of a Prometheus summary from a /metrics text. */
-export function summaryQuantile(metrics: string, name: string, quantile: number, label = ''): number | undefined {
-  const line = metrics
-    .split('\n')
-    .find((l) => l.startsWith(`${name}{`) && l.includes(`quantile="${quantile}"`) && l.includes(label));
-  const value = line ? Number(line.split(' ').at(-1)) : Number.NaN;
-  return Number.isFinite(value) ? value : undefined;
+/** Cumulative bucket counts (upper bound → count) of one Prometheus histogram series in a /metrics text. */
+export function histogramBuckets(metrics: string, name: string, label = ''): Map<number, number> {
+  const buckets = new Map<number, number>();
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith(`${name}_bucket{`) || !line.includes(label)) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (le !== undefined)
+      buckets.set(Number(le === '+Inf' ? Number.POSITIVE_INFINITY : le), Number(line.split(' ').at(-1)));
+  }
+  return buckets;
+}
+
+/**
+ * The q-quantile of what a histogram counted between two scrapes, in the histogram's unit. In a bucket
+ * no wider than `exactWidth` the answer is the bucket's upper bound (exact when every value is a whole
+ * multiple of that width); in a wider one it is interpolated linearly, as PromQL's histogram_quantile does.
+ */
+export function histogramQuantile(
+  before: ReadonlyMap<number, number>,
+  after: ReadonlyMap<number, number>,
+  q: number,
+  exactWidth = 0,
+): number {
+  const counted = (le: number) => (after.get(le) ?? 0) - (before.get(le) ?? 0);
+  const rank = q * counted(Number.POSITIVE_INFINITY);
+  let lower = 0;
+  let below = 0;
+  for (const le of [...after.keys()].sort((x, y) => x - y)) {
+    const upTo = counted(le);
+    if (upTo > 0 && upTo >= rank) {
+      if (le === Number.POSITIVE_INFINITY) return lower;
+      if (le - lower <= exactWidth * (1 + 1e-9)) return le;
+      return lower + ((le - lower) * (rank - below)) / (upTo - below);
+    }
+    lower = le;
+    below = upTo;
+  }
+  return Number.NaN;
 }
 
 /** Reads a counter or gauge (first series) from a /metrics text. */
@@ -129,12 +160,14 @@ export function metricValue(metrics: string, name: string): number {
   return Number(line?.split(' ').at(-1) ?? Number.NaN);
 }
 
-/** Central's exact commit → visible quantiles of sales over the last minute, in ms. */
-export function commitToCentralQuantiles(metrics: string): Array<{ p: number; ms: number }> {
-  return [0.5, 0.9, 0.99, 0.999].map((q) => ({
-    p: q * 100,
-    ms: (summaryQuantile(metrics, 'central_apply_latency_recent_seconds', q, 'type="stock.sold"') ?? Number.NaN) * 1000,
-  }));
+/**
+ * Central's commit → visible quantiles of the sales applied between two scrapes of its /metrics, in ms.
+ * Both ends of that latency are whole milliseconds, and so are the buckets up to 25 ms: exact there.
+ */
+export function commitToCentralQuantiles(before: string, after: string): Array<{ p: number; ms: number }> {
+  const sold = (metrics: string) => histogramBuckets(metrics, 'central_apply_latency_seconds', 'type="stock.sold"');
+  const [from, to] = [sold(before), sold(after)];
+  return [0.5, 0.9, 0.99, 0.999].map((q) => ({ p: q * 100, ms: histogramQuantile(from, to, q, 0.001) * 1000 }));
 }
 
 /** Sum of the stores' own last committed seq, read from each store's GET /sync. */

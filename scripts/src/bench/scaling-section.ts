@@ -75,6 +75,7 @@ export function scalingSection(stores: number): BenchSection {
           warmupSec: ctx.load.warmupSec,
         };
         const connections = connectionsFor(stores, ctx.load.connections);
+        const metricsBefore = await (await fetch(`${chain.central.url}/metrics`)).text();
         const onTick = (tick: LoadTick) => ctx.progressDetail(describeTick(tick, ctx.load.durationSec, 'sales/s'));
         ctx.progress(`${RATE.toLocaleString('en-US')} sales/s over ${label}`);
         const paced = await runLoad(
@@ -84,8 +85,9 @@ export function scalingSection(stores: number): BenchSection {
         );
         ctx.progress('waiting for central to converge');
         const pacedConverged = await converge(60_000);
-        // Read now: the summary covers the last minute, which holds only this paced run's sales.
-        const quantiles = commitToCentralQuantiles(await (await fetch(`${chain.central.url}/metrics`)).text());
+        // Read now: what central counted since the scrape before the paced run holds only its sales.
+        const metricsAfter = await (await fetch(`${chain.central.url}/metrics`)).text();
+        const quantiles = commitToCentralQuantiles(metricsBefore, metricsAfter);
         const q = (p: number) => quantiles.find((x) => x.p === p)?.ms ?? Number.NaN;
 
         ctx.progress(`max throughput, ${connections} connections over ${label}`);

@@ -71,6 +71,7 @@ export function syncLatencySection(storeCount: number, rate: number, target: boo
         const opening = await storeSeqs(urls);
         await waitUntil(async () => (await chain.appliedSeq(storeIds)) === opening, 60_000, 50);
         const duration = ctx.load.durationSec;
+        const metricsBefore = await (await fetch(`${chain.central.url}/metrics`)).text();
         const cpuBefore = { stores: storesCpu(), central: processCpuMs(chain.central.pid), machine: machineCpuTicks() };
         ctx.progress(`${rate} sales/s (1 event each) over ${stores}`);
         const { sent, failed } = await paced(urls, rate, duration, (second, okPerSec) =>
@@ -85,7 +86,7 @@ export function syncLatencySection(storeCount: number, rate: number, target: boo
         const expected = await storeSeqs(urls);
         const converged = await waitUntil(async () => (await chain.appliedSeq(storeIds)) === expected, 60_000, 50);
         const metrics = await (await fetch(`${chain.central.url}/metrics`)).text();
-        const quantiles = commitToCentralQuantiles(metrics);
+        const quantiles = commitToCentralQuantiles(metricsBefore, metrics);
         ctx.chart(commitToCentralChart(`${stores}, ${rate.toLocaleString('en-US')} sales/s total`, quantiles));
         const q = (p: number) => quantiles.find((x) => x.p === p * 100)?.ms ?? Number.NaN;
         const js = ctx.raw.jetstream;
