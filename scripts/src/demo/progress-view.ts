@@ -6,7 +6,8 @@ type StoreSync = { online: boolean; pending: number; lastSeq: number };
 type CentralSync = { storeId: string; online: boolean; lastSeq: number; lagMs: number | null };
 type Alert = { storeId: string };
 
-const pad = (value: string | number, width: number) => String(value).padEnd(width);
+/** A column `width` wide, or wider: a value that outgrows it still keeps one space before the next. */
+const pad = (value: string | number, width: number) => `${String(value).padEnd(width - 1)} `;
 const clock = (ms: number) => {
   const s = Math.floor(ms / 1000);
   return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
@@ -71,7 +72,7 @@ export class ProgressView {
         this.chain.stores.map(async (s) => (s.runner.running ? quietGet<StoreSync>(s.client, '/sync') : undefined)),
       ),
     ]);
-    const header = `${pad('store', 6)}${pad('process', 9)}${pad('sales', 7)}${pad('ops/s', 7)}${pad('outbox', 8)}${pad('NATS', 9)}${pad('central', 9)}${pad('applied', 9)}${pad('lag ms', 8)}alerts`;
+    const header = `${pad('store', 6)}${pad('process', 9)}${pad('sales', 7)}${pad('ops/s', 7)}${pad('outbox', 8)}${pad('NATS', 9)}${pad('central', 9)}${pad('applied', 13)}${pad('lag ms', 8)}alerts`;
     const rows = this.chain.stores.map((store, i) => {
       const tally = this.simulator.tallies.get(store.storeId);
       const ops = tally?.ops ?? 0;
@@ -88,7 +89,7 @@ export class ProgressView {
         pad(local ? local.pending : '-', 8),
         pad(local ? (local.online ? 'online' : 'OFFLINE') : '-', 9),
         pad(remote ? (remote.online ? 'online' : 'OFFLINE') : '-', 9),
-        pad(remote ? `${remote.lastSeq}/${local?.lastSeq ?? '?'}` : '-', 9),
+        pad(remote ? `${remote.lastSeq}/${local?.lastSeq ?? '?'}` : '-', 13),
         pad(remote?.lagMs ?? '-', 8),
         `${open}${alerts?.nextCursor ? '+' : ''}`,
       ].join('');
