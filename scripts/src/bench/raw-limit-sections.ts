@@ -1,11 +1,6 @@
 /** The raw limits of DESIGN §9 as report sections; each also stores its result in `ctx.raw` for later sections. */
-import {
-  measureJetStreamLatency,
-  measureNoopFastify,
-  measurePgBatchedInsert,
-  measureRedisLock,
-  measureSqliteFull,
-} from './raw-limits';
+import { measureNoopFastify, measureSqliteFull } from './raw-limits';
+import { measureJetStreamLatency, measurePgBatchedInsert, measureRedisLock } from './raw-service-limits';
 import type { BenchSection } from './report';
 
 /** The fixed rates later sections measure latency at (POS sales, online reservations). */

@@ -1,11 +1,6 @@
 import { cpus, release, totalmem, type } from 'node:os';
-import type {
-  JetStreamLatencyResult,
-  NoopFastifyResult,
-  PgBatchedInsertResult,
-  RedisLockResult,
-  SqliteResult,
-} from './raw-limits';
+import type { NoopFastifyResult, SqliteResult } from './raw-limits';
+import type { JetStreamLatencyResult, PgBatchedInsertResult, RedisLockResult } from './raw-service-limits';
 
 /** One figure of the report; `rawLimit` is in the same unit as `value`, measured in the same run. */
 export interface Row {
