@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { createStoresRepository } from '../db/stores-repository';
 import type { ApplyHook } from '../domain/apply-batch';
 import { ApplyConsumer } from './apply-consumer';
 import { GapRepair } from './gap-repair';
 import { subscribeHeartbeats } from './heartbeat-subscriber';
 import { Reconciler } from './reconciler';
+import { registerStoreHealthMetrics } from './store-health-metrics';
 import { createSyncMetrics, type SyncMetrics } from './sync-metrics';
 
 /** Knobs tests shorten; production uses the defaults. */
@@ -57,6 +59,7 @@ export const syncPlugin = fp<SyncPluginOptions>(
     const { db, nats } = app;
     const log = app.log.child({ component: 'sync' });
     const metrics = createSyncMetrics(app.metrics);
+    registerStoreHealthMetrics(app.metrics, createStoresRepository(db), app.config.STORE_OFFLINE_AFTER_MS);
 
     const gapRepair = new GapRepair({
       db,

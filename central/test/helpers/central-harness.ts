@@ -109,6 +109,17 @@ export async function counter(app: FastifyInstance, name: string): Promise<numbe
   return values.reduce((sum, v) => sum + v.value, 0);
 }
 
+/** One metric's series by store_id, read from GET /metrics as Prometheus scrapes it. */
+export async function storeSeries(app: FastifyInstance, name: string): Promise<Record<string, number>> {
+  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  const series: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const match = new RegExp(`^${name}\\{[^}]*store_id="([^"]+)"[^}]*\\} (\\S+)$`).exec(line);
+    if (match) series[match[1] as string] = Number(match[2]);
+  }
+  return series;
+}
+
 /** Sum of observed values of a histogram (e.g. messages processed, from the batch-size histogram), or their count. */
 export async function histogramSum(app: FastifyInstance, name: string, part: 'sum' | 'count' = 'sum'): Promise<number> {
   const metric = app.metrics.getSingleMetric(name);
