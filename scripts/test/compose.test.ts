@@ -23,8 +23,17 @@ const natsConf = file('deploy/nats/nats-server.conf');
 const STORES = ['s1', 's2', 's3'];
 
 describe('docker-compose.yml (parsed, no Docker engine needed)', () => {
-  it('runs nats, redis, postgres, central and three store nodes, each with a health check', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['central', 'nats', 'postgres', 'redis', 's1', 's2', 's3']);
+  it('runs nats, redis, postgres, central, three store nodes and prometheus, each with a health check', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'central',
+      'nats',
+      'postgres',
+      'prometheus',
+      'redis',
+      's1',
+      's2',
+      's3',
+    ]);
     for (const [name, service] of Object.entries(compose.services)) {
       expect(service.healthcheck?.test, `${name} health check`).toBeTruthy();
     }
@@ -61,10 +70,32 @@ describe('docker-compose.yml (parsed, no Docker engine needed)', () => {
     expect(Object.keys(compose.volumes).sort()).toEqual([
       'nats-data',
       'postgres-data',
+      'prometheus-data',
       's1-data',
       's2-data',
       's3-data',
     ]);
+  });
+
+  it('gives Prometheus the alert rules and scrapes central and every store on the ports they listen on', () => {
+    const prometheus = compose.services.prometheus;
+    expect(prometheus?.volumes).toEqual(
+      expect.arrayContaining([
+        './deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro',
+        './deploy/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro',
+      ]),
+    );
+    const config = parse(file('deploy/prometheus/prometheus.yml')) as {
+      rule_files: string[];
+      scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+    };
+    expect(config.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
+    const targets = (job: string) =>
+      config.scrape_configs.find((c) => c.job_name === job)?.static_configs.flatMap((c) => c.targets);
+    // alerts.yml names the central job; the targets must be where compose's services listen.
+    expect(file('deploy/prometheus/alerts.yml')).toContain('job="stocksync-central"');
+    expect(targets('stocksync-central')).toEqual([`central:${compose.services.central?.environment?.PORT}`]);
+    expect(targets('stocksync-store')).toEqual(STORES.map((id) => `${id}:${compose.services[id]?.environment?.PORT}`));
   });
 
   it('gives NATS the deploy config and every user’s password variable', () => {
