@@ -48,6 +48,16 @@ describe('apply consumer survives NATS failures (private nats-server)', () => {
     await waitFor(lastSeq, (seq) => seq === 100, { what: 'next 50 after the stream came back' });
   });
 
+  /** central_dependency_up by dependency, from GET /metrics. */
+  const dependencies = async () => {
+    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    const found: Record<string, number> = {};
+    for (const [, dependency, value] of text.matchAll(/^central_dependency_up\{dependency="(\w+)"[^}]*\} (\S+)$/gm)) {
+      found[dependency as string] = Number(value);
+    }
+    return found;
+  };
+
   it('reports NATS down in /health while it is gone and resumes applying after a NATS crash', async () => {
     await server.kill();
     await waitFor(
@@ -56,6 +66,7 @@ describe('apply consumer survives NATS failures (private nats-server)', () => {
       { what: 'health shows nats down' },
     );
     expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(503);
+    expect(await dependencies()).toEqual({ db: 1, nats: 0 });
 
     await server.restart();
     await waitFor(
@@ -70,6 +81,7 @@ describe('apply consumer survives NATS failures (private nats-server)', () => {
     await publishEvents(t, events.slice(100));
     await waitFor(lastSeq, (seq) => seq === 150, { timeoutMs: 30_000, what: 'applied after NATS restart' });
     expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+    expect(await dependencies()).toEqual({ db: 1, nats: 1 });
 
     const snap = await syncSnapshot(app.db);
     expect(snap.ledger).toBe(150);

@@ -1,5 +1,7 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { Gauge } from 'prom-client';
 
 const Check = Type.Union([Type.Literal('ok'), Type.Literal('down')]);
 const HealthSchema = Type.Object({
@@ -25,8 +27,35 @@ async function probe(check: () => Promise<unknown>): Promise<'ok' | 'down'> {
   }
 }
 
+/** Whether the database and NATS answer now, each within CHECK_TIMEOUT_MS. */
+async function checkDependencies(app: FastifyInstance) {
+  const [db, nats] = await Promise.all([
+    probe(() => app.db.execute(sql`select 1`)),
+    probe(async () => {
+      // Undefined before the first connection and while the client reconnects.
+      const nc = app.nats.clients?.nc;
+      if (!nc || nc.isClosed()) throw new Error('not connected');
+      await nc.flush();
+    }),
+  ]);
+  return { db, nats };
+}
+
 /** Liveness + dependencies for load balancers: 200 when the database and NATS answer, else 503. */
 export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // The same checks for Prometheus, which cannot alert on a JSON body: probed at each scrape.
+  new Gauge({
+    name: 'central_dependency_up',
+    help: "1 while this replica's database (db) or NATS (nats) answers, as in GET /health, else 0",
+    labelNames: ['dependency'] as const,
+    registers: [app.metrics],
+    async collect() {
+      for (const [dependency, state] of Object.entries(await checkDependencies(app))) {
+        this.set({ dependency }, state === 'ok' ? 1 : 0);
+      }
+    },
+  });
+
   app.get(
     '/health',
     {
@@ -38,15 +67,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (_request, reply) => {
-      const [db, nats] = await Promise.all([
-        probe(() => app.db.execute(sql`select 1`)),
-        probe(async () => {
-          // Undefined before the first connection and while the client reconnects.
-          const nc = app.nats.clients?.nc;
-          if (!nc || nc.isClosed()) throw new Error('not connected');
-          await nc.flush();
-        }),
-      ]);
+      const { db, nats } = await checkDependencies(app);
       const ok = db === 'ok' && nats === 'ok';
       return reply
         .status(ok ? 200 : 503)
