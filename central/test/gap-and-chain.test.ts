@@ -4,7 +4,14 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../src/db/database';
 import { createEventBufferRepository } from '../src/db/event-buffer-repository';
-import { counter, createBackend, projection, startCentral, storeSeries, syncSnapshot } from './helpers/central-harness';
+import {
+  counter,
+  createBackend,
+  metricSeries,
+  projection,
+  startCentral,
+  syncSnapshot,
+} from './helpers/central-harness';
 import { rng, StoreEventFactory } from './helpers/event-factory';
 import { publishEvents, startResendResponder, type TestNats, testNats } from './helpers/nats-helpers';
 import { deleteStreams, uniquePrefix, VIEWER_TOKEN, waitFor } from './helpers/test-env';
@@ -135,8 +142,8 @@ describe('gap repair and chain verification (PostgreSQL)', () => {
     const row = sync.json().items.find((s: { storeId: string }) => s.storeId === 'x1');
     expect(row).toMatchObject({ lastSeq: 2, chainStatus: 'broken', openBreaks: 1 });
     // The same view on /metrics, for HQ's alerting.
-    expect((await storeSeries(app, 'central_store_chain_broken')).x1).toBe(1);
-    expect((await storeSeries(app, 'central_store_buffered_events')).x1).toBe(3);
+    expect((await metricSeries(app, 'central_store_chain_broken')).x1).toBe(1);
+    expect((await metricSeries(app, 'central_store_buffered_events')).x1).toBe(3);
     const listed = await app.inject({ method: 'GET', url: '/sync/breaks?storeId=x1&open=true', headers: viewer });
     expect(listed.json().items).toMatchObject([
       { storeId: 'x1', seq: 3, reason: 'hash-mismatch', eventId: original.id },
@@ -153,8 +160,8 @@ describe('gap repair and chain verification (PostgreSQL)', () => {
       responder.stop();
     }
     expect((await store('x1'))?.chainStatus).toBe('ok');
-    expect((await storeSeries(app, 'central_store_chain_broken')).x1).toBe(0);
-    expect((await storeSeries(app, 'central_store_buffered_events')).x1).toBe(0);
+    expect((await metricSeries(app, 'central_store_chain_broken')).x1).toBe(0);
+    expect((await metricSeries(app, 'central_store_buffered_events')).x1).toBe(0);
     expect(await breaksOf('x1')).toEqual([{ seq: 3, reason: 'hash-mismatch' }]); // the evidence stays
     expect(await ledgerIds('x1')).toEqual(events.map((e) => e.id));
     expect(await storeProjection('x1')).toEqual(expectedOf(f));
@@ -254,7 +261,7 @@ describe('gap repair and chain verification (PostgreSQL)', () => {
       lastSeq: 0,
     });
     expect((await app.inject({ method: 'GET', url: '/stores/h2', headers: viewer })).statusCode).toBe(404);
-    const metric = (name: string) => storeSeries(app, name);
+    const metric = (name: string) => metricSeries(app, name);
     expect((await metric('central_store_online')).h1).toBe(1);
     expect((await metric('central_store_outbox_pending')).h1).toBe(2);
     expect((await metric('central_store_oldest_pending_age_seconds')).h1).toBe(1.5);

@@ -1,7 +1,7 @@
 import { TestNatsServer } from '@stocksync/shared/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBackend, projection, startCentral, syncSnapshot } from './helpers/central-harness';
+import { createBackend, metricSeries, projection, startCentral, syncSnapshot } from './helpers/central-harness';
 import { rng, StoreEventFactory } from './helpers/event-factory';
 import { publishEvents, type TestNats, testNats } from './helpers/nats-helpers';
 import { uniquePrefix, waitFor } from './helpers/test-env';
@@ -48,15 +48,7 @@ describe('apply consumer survives NATS failures (private nats-server)', () => {
     await waitFor(lastSeq, (seq) => seq === 100, { what: 'next 50 after the stream came back' });
   });
 
-  /** central_dependency_up by dependency, from GET /metrics. */
-  const dependencies = async () => {
-    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-    const found: Record<string, number> = {};
-    for (const [, dependency, value] of text.matchAll(/^central_dependency_up\{dependency="(\w+)"[^}]*\} (\S+)$/gm)) {
-      found[dependency as string] = Number(value);
-    }
-    return found;
-  };
+  const dependencies = () => metricSeries(app, 'central_dependency_up', 'dependency');
 
   it('reports NATS down in /health while it is gone and resumes applying after a NATS crash', async () => {
     await server.kill();

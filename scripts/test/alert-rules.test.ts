@@ -3,6 +3,7 @@ import { parser } from '@prometheus-io/lezer-promql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { seedStore } from '../../store-node/src/seed-store';
+import { eventually, http } from './helpers/http-client';
 import { type ProcessChain, startProcessChain } from './helpers/process-chain';
 
 type Rule = {
@@ -62,19 +63,15 @@ describe('deploy/prometheus/alerts.yml', () => {
       openingStock: () => 10,
     });
     const store = await chain.startStore('a1');
-    const sale = await fetch(`${store.url}/sales`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${chain.tokens.store}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ lines: [{ sku: 'A-1', qty: 1 }] }),
-    });
+    const sale = await http(store.url, chain.tokens.store, 'POST', '/sales', { lines: [{ sku: 'A-1', qty: 1 }] });
     expect(sale.status).toBe(201);
     // Central knows the store once its first events or heartbeat arrive: then its central_store_* series exist.
-    const deadline = Date.now() + 30_000;
-    let central = '';
-    while (!central.includes('central_store_online{store_id="a1"') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      central = await (await fetch(`${chain.central.url}/metrics`)).text();
-    }
+    const central = await eventually(
+      'central_store_online of a1 on central /metrics',
+      async () => (await fetch(`${chain.central.url}/metrics`)).text(),
+      (text) => text.includes('central_store_online{store_id="a1"'),
+      30_000,
+    );
     scraped = `\n${central}\n${await (await fetch(`${store.url}/metrics`)).text()}`;
   }, 120_000);
   afterAll(async () => {

@@ -109,12 +109,16 @@ export async function counter(app: FastifyInstance, name: string): Promise<numbe
   return values.reduce((sum, v) => sum + v.value, 0);
 }
 
-/** One metric's series by store_id, read from GET /metrics as Prometheus scrapes it. */
-export async function storeSeries(app: FastifyInstance, name: string): Promise<Record<string, number>> {
+/** One metric's series keyed by the value of `label` (store_id unless named), read from GET /metrics as Prometheus scrapes it. */
+export async function metricSeries(
+  app: FastifyInstance,
+  name: string,
+  label = 'store_id',
+): Promise<Record<string, number>> {
   const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
   const series: Record<string, number> = {};
   for (const line of text.split('\n')) {
-    const match = new RegExp(`^${name}\\{[^}]*store_id="([^"]+)"[^}]*\\} (\\S+)$`).exec(line);
+    const match = new RegExp(`^${name}\\{[^}]*${label}="([^"]+)"[^}]*\\} (\\S+)$`).exec(line);
     if (match) series[match[1] as string] = Number(match[2]);
   }
   return series;
