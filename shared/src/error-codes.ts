@@ -14,6 +14,7 @@ export const ErrorCode = {
   STORE_BEHIND_CENTRAL: 'STORE_BEHIND_CENTRAL',
   DEPENDENCY_UNAVAILABLE: 'DEPENDENCY_UNAVAILABLE',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  STORAGE_FULL: 'STORAGE_FULL',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -33,6 +34,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   STORE_BEHIND_CENTRAL: 503,
   DEPENDENCY_UNAVAILABLE: 503,
   SHUTTING_DOWN: 503,
+  /** 507 Insufficient Storage: the store node's disk is full; nothing was recorded. */
+  STORAGE_FULL: 507,
   INTERNAL: 500,
 };
 

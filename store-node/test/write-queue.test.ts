@@ -39,6 +39,43 @@ describe('group commit', () => {
     expectStoreInvariants(app.sqlite);
   });
 
+  it('a write that finds the database full is refused with STORAGE_FULL, leaves no trace, and the flag clears on the next commit', async () => {
+    const { app } = store;
+    const changes: boolean[] = [];
+    app.writes.onStorageChange((full) => changes.push(full));
+    // SQLite's own limit on the file's size gives the same SQLITE_FULL a full disk does.
+    const pages = app.sqlite.pragma('page_count', { simple: true }) as number;
+    app.sqlite.pragma(`max_page_count = ${pages + 4}`);
+    const huge = () =>
+      app.repos.idempotency.insert({
+        key: 'huge',
+        requestHash: 'h',
+        statusCode: 201,
+        response: 'x'.repeat(1_000_000),
+        createdAtMs: 0,
+      });
+    const results = await Promise.allSettled([
+      app.writes.submit(() => app.inventory.sell([{ sku, qty: 1 }])),
+      app.writes.submit(huge),
+      app.writes.submit(() => app.inventory.sell([{ sku, qty: 2 }])),
+    ]);
+    // SQLite rolls the whole transaction back on SQLITE_FULL: the batch fails as one, each write refused
+    // with the same clear error, and the in-memory chain head rewinds with it (no seq gap below).
+    for (const r of results) {
+      expect(r).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.STORAGE_FULL, statusCode: 507 } });
+    }
+    expect(app.writes.storageFull).toBe(true);
+    expect(changes).toEqual([true]);
+    expect(app.sqlite.prepare('select count(*) from idempotency_keys').pluck().get()).toBe(0);
+    expect(app.sqlite.prepare(`select count(*) from ledger where type = 'stock.sold'`).pluck().get()).toBe(0);
+
+    app.sqlite.pragma('max_page_count = 4294967294');
+    await app.writes.submit(() => app.inventory.sell([{ sku, qty: 1 }]));
+    expect(app.writes.storageFull).toBe(false);
+    expect(changes).toEqual([true, false]);
+    expectStoreInvariants(app.sqlite);
+  });
+
   it('a batch that writes nothing needs no fsync, yet never answers ahead of an fsync in flight', async () => {
     const { app } = store;
     const before = app.writes.fsyncs;

@@ -85,6 +85,7 @@ const HTTP_ERRORS: Record<number, string> = {
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  507: 'Insufficient Storage',
 };
 function httpError(status: number): string {
   return HTTP_ERRORS[status] ?? 'Error';

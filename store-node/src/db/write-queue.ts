@@ -1,4 +1,5 @@
 import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
+import { DomainError, ErrorCode } from '@stocksync/shared';
 import type Database from 'better-sqlite3';
 
 type Job = { run: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void };
@@ -25,6 +26,19 @@ export type WriteQueueOptions = {
 };
 
 /**
+ * SQLite's answer when the disk (or the file) cannot grow. SQLite has rolled back what the write did,
+ * so the store refuses it with a clear, retryable error instead of a 500, and stays up: it sells
+ * again the moment space is freed.
+ */
+const isDiskFull = (error: unknown) => (error as { code?: unknown } | null)?.code === 'SQLITE_FULL';
+const diskFull = () =>
+  new DomainError(
+    ErrorCode.STORAGE_FULL,
+    "The store node's disk is full: nothing was recorded. Free space on its data disk, then send the " +
+      'request again with the same Idempotency-Key.',
+  );
+
+/**
  * Group commit. Writes submitted in the same turn of the event loop share one SQLite transaction,
  * yet each stays all-or-nothing on its own: it runs inside a SAVEPOINT that is rolled back if it
  * throws. In-memory state that jobs advance (the ledger's seq and hash) is snapshotted with each
@@ -43,11 +57,13 @@ export class WriteQueue<S = unknown> {
   private riderTimer: NodeJS.Timeout | undefined;
   private scheduled = false;
   private readonly durableListeners: Array<(head: S) => void> = [];
+  private readonly storageListeners: Array<(full: boolean) => void> = [];
   private awaitingSync: Array<Committed<S>> = [];
   private syncInFlight = false;
   private syncWaiters: Array<() => void> = [];
   private walFd: number | undefined;
   private syncs = 0;
+  private full = false;
   private readonly totalChanges;
   private readonly begin;
   private readonly commit;
@@ -97,6 +113,11 @@ export class WriteQueue<S = unknown> {
     this.durableListeners.push(listener);
   }
 
+  /** Called when writes start or stop failing for a full disk (see `storageFull`). */
+  onStorageChange(listener: (full: boolean) => void): void {
+    this.storageListeners.push(listener);
+  }
+
   /** Runs and syncs whatever is queued (at shutdown, so nothing accepted is left behind). */
   async drain(): Promise<void> {
     this.boardRiders();
@@ -116,6 +137,11 @@ export class WriteQueue<S = unknown> {
   /** WAL fsyncs issued so far (a batch that changed no row needs none). */
   get fsyncs(): number {
     return this.syncs;
+  }
+
+  /** The last write that needed disk space failed for want of it (cleared by the next write that commits). */
+  get storageFull(): boolean {
+    return this.full;
   }
 
   private schedule(): void {
@@ -169,10 +195,12 @@ export class WriteQueue<S = unknown> {
           this.release.run();
           succeeded.push({ job, value });
         } catch (error) {
+          // SQLite rolls the whole transaction back on some errors (SQLITE_FULL, I/O): then the batch fails as one.
+          if (!this.sqlite.inTransaction) throw error;
           this.rollbackTo.run();
           this.release.run();
           this.state.restore(mark);
-          failed.push({ job, error });
+          failed.push({ job, error: this.refusal(error) });
         }
       }
       this.commit.run();
@@ -180,7 +208,8 @@ export class WriteQueue<S = unknown> {
       // The commit itself failed (disk full, I/O error): nothing of the batch is written.
       if (this.sqlite.inTransaction) this.rollback.run();
       this.state.restore(before);
-      for (const job of batch) job.reject(error);
+      const refusal = this.refusal(error);
+      for (const job of batch) job.reject(refusal);
       return;
     }
     this.opts.onFlush?.({ batchSize: batch.length, commitMs: performance.now() - started });
@@ -198,12 +227,25 @@ export class WriteQueue<S = unknown> {
     // A batch that changed no row (an idempotent replay, a sweep with nothing due) has nothing to make
     // durable; it still waits behind an fsync in flight, since what it read may be in that one.
     const nothingWritten = this.totalChanges.get() === changesBefore;
+    if (!nothingWritten) this.setFull(false);
     if (!this.opts.walFile || (nothingWritten && !this.syncInFlight && this.awaitingSync.length === 0)) {
       this.settle([committed]);
       return;
     }
     this.awaitingSync.push(committed);
     this.syncWal();
+  }
+
+  private refusal(error: unknown): unknown {
+    if (!isDiskFull(error)) return error;
+    this.setFull(true);
+    return diskFull();
+  }
+
+  private setFull(full: boolean): void {
+    if (this.full === full) return;
+    this.full = full;
+    for (const listener of this.storageListeners) listener(full);
   }
 
   private wal(): number {

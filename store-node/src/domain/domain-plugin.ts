@@ -1,3 +1,4 @@
+import { DomainError, ErrorCode } from '@stocksync/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram } from 'prom-client';
@@ -9,6 +10,7 @@ import { createProductRepository } from '../db/repositories/product-repository';
 import { createReservationRepository } from '../db/repositories/reservation-repository';
 import { createStockRepository } from '../db/repositories/stock-repository';
 import { createTransferRepository } from '../db/repositories/transfer-repository';
+import { readStorageStatus, type StorageStatus } from '../db/storage-status';
 import { WriteQueue } from '../db/write-queue';
 import { type Clock, systemClock } from './clock';
 import { createIdempotencyService } from './idempotency-service';
@@ -48,6 +50,8 @@ declare module 'fastify' {
     idempotency: Domain['idempotency'];
     transfers: Domain['transfers'];
     storeMetrics: { salesTotal: Counter; saleLinesTotal: Counter };
+    /** The data disk now: whether writes fail for want of space, and how much is left. */
+    storage: () => StorageStatus;
   }
 }
 
@@ -117,6 +121,29 @@ export const domainPlugin = fp<DomainOptions>(
         this.set(domain.repos.ledger.lastSeq());
       },
     });
+    writes.onStorageChange((full) => {
+      if (full)
+        app.log.error('the data disk is full: stock changes are refused (507 STORAGE_FULL) until space is freed');
+      else app.log.warn('the data disk has room again: stock changes are accepted');
+    });
+    const storage = () => readStorageStatus(app.config.DATA_DIR, writes);
+    new Gauge({
+      name: 'store_storage_full',
+      help: '1 while stock changes fail for a full disk (507 STORAGE_FULL), else 0',
+      registers: [app.metrics],
+      collect() {
+        this.set(writes.storageFull ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'store_disk_free_bytes',
+      help: "Free bytes on the data directory's file system",
+      registers: [app.metrics],
+      collect() {
+        const { freeBytes } = storage();
+        if (freeBytes !== null) this.set(freeBytes);
+      },
+    });
     new Gauge({
       name: 'store_behind_central',
       help: '1 while central holds more of this store than its file (restored backup): stock changes refused',
@@ -134,6 +161,7 @@ export const domainPlugin = fp<DomainOptions>(
     app.decorate('idempotency', domain.idempotency);
     app.decorate('transfers', domain.transfers);
     app.decorate('storeMetrics', { salesTotal, saleLinesTotal });
+    app.decorate('storage', storage);
 
     // Hold expiry needs the sweep's resolution; retention (hours) does not: pruning runs once a minute.
     let nextPruneAt = 0;
@@ -152,6 +180,8 @@ export const domainPlugin = fp<DomainOptions>(
         const prune = () => domain.repos.outbox.prunePublished(clock.now() - keepMs, 5_000);
         while ((await writes.submit(prune)) === 5_000) {}
       } catch (err) {
+        // A full disk is logged once when writes start failing; the sweep retries each tick regardless.
+        if (err instanceof DomainError && err.code === ErrorCode.STORAGE_FULL) return;
         app.log.error({ err }, 'store sweep (hold expiry, retention) failed');
       }
     };

@@ -61,3 +61,11 @@ export const ReservationView = Type.Object({
 export function errors(...statuses: number[]) {
   return Object.fromEntries([400, 401, ...statuses].map((s) => [s, ErrorResponse]));
 }
+
+/**
+ * A stock change's error responses: besides its own, every one may be refused whole with 503
+ * (STORE_BEHIND_CENTRAL, SHUTTING_DOWN) or 507 (STORAGE_FULL: the disk is full), recording nothing.
+ */
+export function writeErrors(...statuses: number[]) {
+  return errors(...statuses, 503, 507);
+}

@@ -9,6 +9,8 @@ import type { WriteQueue } from '../db/write-queue';
 
 const catalogProduct = compileValidator(CatalogProductSchema);
 const skuSettings = compileValidator(StoreSkuSettingsSchema);
+const MIN_PAUSE_MS = 1_000;
+const MAX_PAUSE_MS = 30_000;
 
 type Deps = {
   names: NatsNames;
@@ -42,6 +44,10 @@ export function startCatalogFollower(nc: NatsConnection, deps: Deps) {
     }
   }
 
+  /** A write failed (a full disk): the watches end, and each loop reads its bucket again after a pause. */
+  let writeFailed = false;
+  let pauseMs = MIN_PAUSE_MS;
+
   async function loop(bucket: string, key: string, apply: (key: string, value: unknown) => void) {
     while (!stopped) {
       try {
@@ -49,12 +55,25 @@ export function startCatalogFollower(nc: NatsConnection, deps: Deps) {
       } catch (error) {
         if (!stopped) deps.log.warn({ err: (error as Error).message, bucket }, 'catalog watch failed; watching again');
       }
-      if (!stopped) await new Promise((r) => setTimeout(r, 1_000));
+      if (!stopped) await new Promise((r) => setTimeout(r, pauseMs));
+      writeFailed = false;
     }
   }
 
+  // A change whose write failed must not be skipped for good: the watch replays every key's latest value.
   const write = (what: string, job: () => unknown) =>
-    deps.writes.submit(job).catch((error: unknown) => deps.log.error({ err: error, what }, 'catalog write failed'));
+    deps.writes.submit(job).then(
+      () => {
+        pauseMs = MIN_PAUSE_MS;
+      },
+      (error: unknown) => {
+        if (writeFailed) return;
+        writeFailed = true;
+        pauseMs = Math.min(pauseMs * 2, MAX_PAUSE_MS);
+        deps.log.error({ err: error, what }, 'catalog write failed; reading the catalog again');
+        for (const stop of stops.splice(0)) stop();
+      },
+    );
   // The two buckets are independent streams: a store minimum may arrive before its product.
   const waitingForProduct = new Map<string, { minStock: number | null; updatedAt: string }>();
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { SkuSchema } from '@stocksync/shared';
 import { idempotentWrite } from '../idempotent-write';
-import { errors, IdempotencyHeaders, LineResult, Lines, MAX_LINE_QTY, Ref } from '../route-schemas';
+import { IdempotencyHeaders, LineResult, Lines, MAX_LINE_QTY, Ref, writeErrors } from '../route-schemas';
 
 const MovementBody = Type.Object(
   { lines: Lines, ref: Type.Optional(Ref) },
@@ -65,7 +65,7 @@ const movementSchema = (summary: string) => ({
   summary,
   headers: IdempotencyHeaders,
   body: MovementBody,
-  response: { 201: MovementResult, ...errors(404, 409) },
+  response: { 201: MovementResult, ...writeErrors(404, 409) },
 });
 
 /** POS stock movements. Each commits locally (group commit) and never waits for the network. */
@@ -97,7 +97,7 @@ export const movementRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Correct stock by a delta, or set it to a counted quantity; always with a reason',
         headers: IdempotencyHeaders,
         body: AdjustmentBody,
-        response: { 201: AdjustmentResult, ...errors(404, 409) },
+        response: { 201: AdjustmentResult, ...writeErrors(404, 409) },
       },
     },
     async (request, reply) => idempotentWrite(app, request, reply, 201, () => app.inventory.adjust(request.body)),

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { SkuSchema } from '@stocksync/shared';
 import { idempotentWrite } from '../idempotent-write';
-import { errors, IdempotencyHeaders, IdParams, Qty, Ref, ReservationView } from '../route-schemas';
+import { errors, IdempotencyHeaders, IdParams, Qty, Ref, ReservationView, writeErrors } from '../route-schemas';
 
 export const MAX_TTL_SECONDS = 14 * 24 * 3600;
 
@@ -28,7 +28,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['reservations'],
         headers: IdempotencyHeaders,
         body: HoldBody,
-        response: { 201: ReservationView, ...errors(404, 409) },
+        response: { 201: ReservationView, ...writeErrors(404, 409) },
       },
     },
     async (request, reply) =>
@@ -50,7 +50,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox = async (app) => {
           summary: action === 'confirm' ? 'Turn the hold into a sale (idempotent)' : 'Release the hold (idempotent)',
           headers: IdempotencyHeaders,
           params: IdParams,
-          response: { 200: ReservationView, ...errors(404, 409) },
+          response: { 200: ReservationView, ...writeErrors(404, 409) },
         },
       },
       async (request, reply) =>

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { idempotentWrite } from '../idempotent-write';
-import { errors, IdempotencyHeaders, IdParams } from '../route-schemas';
+import { errors, IdempotencyHeaders, IdParams, writeErrors } from '../route-schemas';
 
 const TransferView = Type.Object({
   id: Type.String(),
@@ -52,7 +52,7 @@ export const transferRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Source store: the goods leave (refused if not available); idempotent',
         headers: IdempotencyHeaders,
         params: IdParams,
-        response: { 200: TransferView, ...errors(404, 409) },
+        response: { 200: TransferView, ...writeErrors(404, 409) },
       },
     },
     async (request, reply) => idempotentWrite(app, request, reply, 200, () => app.transfers.ship(request.params.id)),
@@ -66,7 +66,7 @@ export const transferRoutes: FastifyPluginAsyncTypebox = async (app) => {
         headers: IdempotencyHeaders,
         params: IdParams,
         body: ReceiveBody,
-        response: { 200: TransferView, ...errors(404, 409) },
+        response: { 200: TransferView, ...writeErrors(404, 409) },
       },
       // No body at all means "everything shipped arrived": validate it as an empty object.
       preValidation: async (request) => {
