@@ -231,8 +231,8 @@ describe('gap repair and chain verification (PostgreSQL)', () => {
     );
   });
 
-  it('records heartbeats as last contact and outbox depth for GET /sync; ignores one claiming another store', async () => {
-    const beat = (subjectStore: string, storeId: string) =>
+  it('records heartbeats as last contact, outbox depth and disk for GET /sync; ignores one claiming another store', async () => {
+    const beat = (subjectStore: string, storeId: string, extra: Record<string, unknown> = {}) =>
       t.nc.publish(
         t.names.heartbeatSubject(subjectStore),
         JSON.stringify({
@@ -242,9 +242,12 @@ describe('gap repair and chain verification (PostgreSQL)', () => {
           lastPublishedSeq: 5,
           pending: 2,
           oldestPendingAgeMs: 1500,
+          ...extra,
         }),
       );
-    beat('h1', 'h1');
+    beat('h1', 'h1', { storageFull: true, diskFreeBytes: 8_000_000_000 });
+    // A store of the release before disk reporting: no disk fields, so nothing is claimed about its disk.
+    beat('h3', 'h3');
     beat('h2', 'h1');
     await waitFor(
       async () => (await app.inject({ method: 'GET', url: '/stores/h1', headers: viewer })).statusCode,
@@ -259,6 +262,17 @@ describe('gap repair and chain verification (PostgreSQL)', () => {
       oldestPendingAgeMs: 1500,
       reportedLastSeq: 7,
       lastSeq: 0,
+      storageFull: true,
+      diskFreeBytes: 8_000_000_000,
+    });
+    await waitFor(
+      async () => (await app.inject({ method: 'GET', url: '/stores/h3', headers: viewer })).statusCode,
+      (code) => code === 200,
+      { what: 'h3 known' },
+    );
+    expect((await app.inject({ method: 'GET', url: '/stores/h3', headers: viewer })).json()).toMatchObject({
+      storageFull: false,
+      diskFreeBytes: null,
     });
     expect((await app.inject({ method: 'GET', url: '/stores/h2', headers: viewer })).statusCode).toBe(404);
     const metric = (name: string) => metricSeries(app, name);
@@ -267,6 +281,10 @@ describe('gap repair and chain verification (PostgreSQL)', () => {
     expect((await metric('central_store_oldest_pending_age_seconds')).h1).toBe(1.5);
     expect((await metric('central_store_last_contact_age_seconds')).h1).toBeLessThan(60);
     expect((await metric('central_store_behind_central')).h1).toBe(0);
+    expect((await metric('central_store_storage_full')).h1).toBe(1);
+    expect((await metric('central_store_storage_full')).h3).toBe(0);
+    expect((await metric('central_store_disk_free_bytes')).h1).toBe(8_000_000_000);
+    expect(await metric('central_store_disk_free_bytes')).not.toHaveProperty('h3');
     expect(await metric('central_store_online')).not.toHaveProperty('h2');
   });
 });

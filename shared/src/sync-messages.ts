@@ -94,6 +94,10 @@ export const HeartbeatSchema = Type.Object({
   oldestPendingAgeMs: Type.Integer(),
   /** The store found its file behind central's cursor (HeartbeatReply) and refuses stock changes. */
   behindCentral: Type.Optional(Type.Boolean()),
+  /** Stock changes fail for a full disk (507 STORAGE_FULL) until space is freed. */
+  storageFull: Type.Optional(Type.Boolean()),
+  /** Free bytes on the store's data disk (absent when its file system cannot say). */
+  diskFreeBytes: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type Heartbeat = Static<typeof HeartbeatSchema>;
 

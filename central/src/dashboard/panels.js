@@ -27,6 +27,13 @@ export function renderSync(state) {
         s.behindCentral
           ? h('span', { class: 'badge bad', title: 'restored from a backup? run store:recover' }, 'behind central')
           : null,
+        s.storageFull
+          ? h(
+              'span',
+              { class: 'badge bad', title: 'stock changes refused until space is freed on its data disk' },
+              'disk full',
+            )
+          : null,
         s.reconcileResult && s.reconcileResult !== 'match' && s.reconcileResult !== 'in_flight'
           ? h('span', { class: 'badge bad' }, s.reconcileResult)
           : null,

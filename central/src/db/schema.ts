@@ -50,6 +50,10 @@ export const stores = pgTable(
     reportedOldestPendingAgeMs: bigint('reported_oldest_pending_age_ms', seqNumber),
     /** The store's last heartbeat said its file is behind this cursor (restored from a backup). */
     reportedBehindCentral: boolean('reported_behind_central').notNull().default(false),
+    /** The store's last heartbeat said its disk is full: it refuses stock changes (507 STORAGE_FULL). */
+    reportedStorageFull: boolean('reported_storage_full').notNull().default(false),
+    /** Free bytes on the store's data disk at its last heartbeat. */
+    reportedDiskFreeBytes: bigint('reported_disk_free_bytes', { mode: 'number' }),
     /** Rows in event_buffer beyond last_seq, kept in the apply transaction: 0 lets apply skip the lookup. */
     bufferedEvents: integer('buffered_events').notNull().default(0),
     chainStatus: text('chain_status', { enum: CHAIN_STATUSES }).notNull().default('ok'),

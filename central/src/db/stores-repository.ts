@@ -90,6 +90,8 @@ export function createStoresRepository(db: Database) {
         reportedPending: heartbeat.pending,
         reportedOldestPendingAgeMs: heartbeat.oldestPendingAgeMs,
         reportedBehindCentral: heartbeat.behindCentral ?? false,
+        reportedStorageFull: heartbeat.storageFull ?? false,
+        reportedDiskFreeBytes: heartbeat.diskFreeBytes ?? null,
       };
       const [row] = await db
         .insert(stores)

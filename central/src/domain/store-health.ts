@@ -19,6 +19,9 @@ export type StoreHealth = {
    * `reportedLastSeq` with its cursor would flag every busy store between two heartbeats.
    */
   behindCentral: boolean;
+  /** The store reported a full disk: it refuses stock changes (507 STORAGE_FULL) until space is freed. */
+  storageFull: boolean;
+  diskFreeBytes: number | null;
   chainStatus: 'ok' | 'broken';
   openBreaks: number;
   /** Events received ahead of a gap, waiting for the missing ones. */
@@ -47,6 +50,8 @@ export function storeHealth(row: StoreWithBreaks, now: number, offlineAfterMs: n
     oldestPendingAgeMs: row.reportedOldestPendingAgeMs,
     reportedLastSeq: row.reportedLastSeq,
     behindCentral: row.reportedBehindCentral,
+    storageFull: row.reportedStorageFull,
+    diskFreeBytes: row.reportedDiskFreeBytes,
     chainStatus: row.chainStatus,
     openBreaks: row.openBreaks,
     bufferedEvents: row.bufferedEvents,

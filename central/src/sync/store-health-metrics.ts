@@ -36,6 +36,14 @@ const READINGS: Record<string, Reading> = {
     help: '1 while the store reports its file behind central (restored backup): it refuses stock changes',
     value: (h) => (h.behindCentral ? 1 : 0),
   },
+  central_store_storage_full: {
+    help: '1 while the store reports a full disk: it refuses stock changes (507 STORAGE_FULL)',
+    value: (h) => (h.storageFull ? 1 : 0),
+  },
+  central_store_disk_free_bytes: {
+    help: "Free bytes on the store's data disk, as it last reported",
+    value: (h) => h.diskFreeBytes,
+  },
   central_store_buffered_events: {
     help: 'Events received ahead of a seq gap, waiting for the missing ones',
     value: (h) => h.bufferedEvents,

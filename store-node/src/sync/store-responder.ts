@@ -11,6 +11,7 @@ import {
 import type { FastifyBaseLogger } from 'fastify';
 import type { LedgerRepository } from '../db/repositories/ledger-repository';
 import type { OutboxRepository } from '../db/repositories/outbox-repository';
+import type { StorageStatus } from '../db/storage-status';
 import type { BehindCentralGuard } from './behind-central-guard';
 import { createStateReader } from './state-reader';
 
@@ -30,6 +31,7 @@ type Deps = {
   now: () => number;
   /** Told central's answer to each heartbeat. */
   behindCentral: BehindCentralGuard;
+  storage: () => StorageStatus;
 };
 
 /**
@@ -109,6 +111,7 @@ export function startStoreResponder(nc: NatsConnection, deps: Deps) {
 
   const heartbeat = () => {
     const stats = deps.outbox.stats(deps.now());
+    const storage = deps.storage();
     const beat: Heartbeat = {
       storeId,
       sentAt: new Date(deps.now()).toISOString(),
@@ -117,6 +120,8 @@ export function startStoreResponder(nc: NatsConnection, deps: Deps) {
       pending: stats.pending,
       oldestPendingAgeMs: stats.oldestPendingAgeMs,
       behindCentral: deps.behindCentral.status() !== null,
+      storageFull: storage.full,
+      ...(storage.freeBytes === null ? {} : { diskFreeBytes: storage.freeBytes }),
     };
     if (nc.isClosed()) return;
     // A request: central answers with its cursor for this store (a guard against a restored file).

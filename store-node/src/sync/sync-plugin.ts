@@ -47,6 +47,9 @@ export const syncPlugin = fp(
     });
     const behindCentral = createBehindCentralGuard({ ledger: repos.ledger, log });
     const stops: Array<() => unknown> = [];
+    let heartbeat: (() => void) | undefined;
+    // HQ hears at once, not at the next beat, that this store refuses stock changes for a full disk.
+    writes.onStorageChange(() => heartbeat?.());
     link.onConnect((nc) => {
       const responder = startStoreResponder(nc, {
         sqliteFile: app.sqliteFile,
@@ -57,7 +60,9 @@ export const syncPlugin = fp(
         log,
         now,
         behindCentral,
+        storage: app.storage,
       });
+      heartbeat = responder.heartbeat;
       const reserve = startReserveResponder(nc, { names, storeId, writes, reservations: app.reservations, log });
       const commands = startCommandConsumer(nc, { names, storeId, writes, transfers: app.transfers, log });
       const catalog = startCatalogFollower(nc, {

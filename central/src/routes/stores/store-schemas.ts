@@ -18,6 +18,12 @@ export const StoreSchema = Type.Object({
       "the store's last heartbeat said its file is behind central's cursor (restored from a backup): it refuses " +
       'stock changes until `npm run store:recover` runs with the node stopped',
   }),
+  storageFull: Type.Boolean({
+    description:
+      "the store's last heartbeat said its disk is full: it refuses stock changes (507 STORAGE_FULL) until " +
+      'space is freed on its data disk',
+  }),
+  diskFreeBytes: Nullable(Type.Integer({ description: "free bytes on the store's data disk at its last heartbeat" })),
   chainStatus: Type.Union([Type.Literal('ok'), Type.Literal('broken')]),
   openBreaks: Type.Integer(),
   bufferedEvents: Type.Integer({ description: 'events received ahead of a seq gap, waiting for it to close' }),
