@@ -12,6 +12,7 @@ import { catalogPlugin } from './catalog/catalog-plugin';
 import { commandRelayPlugin } from './commands/command-relay-plugin';
 import type { CentralConfig } from './config/config';
 import { configPlugin } from './config/config-plugin';
+import { classifyDatabaseError } from './db/database-unavailable';
 import { dbPlugin } from './db/db-plugin';
 import { alertsPlugin } from './domain/alerts-plugin';
 import { reservationsPlugin } from './domain/reservations-plugin';
@@ -40,7 +41,7 @@ export async function buildApp(config: CentralConfig, options: BuildOptions = {}
     .withTypeProvider<TypeBoxTypeProvider>();
 
   app.register(configPlugin, { config });
-  app.register(errorHandlerPlugin);
+  app.register(errorHandlerPlugin, { classify: classifyDatabaseError });
   app.register(drainOnClosePlugin);
   app.register(observabilityPlugin, { service: 'central' });
   app.register(rateLimitPlugin, {

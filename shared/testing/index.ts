@@ -1,5 +1,6 @@
 export * from './jetstream-reader';
 export * from './nats-server';
+export * from './postgres-server';
 export * from './prng';
 export * from './redis-server';
 export * from './service-process';

@@ -25,22 +25,35 @@ function codeFor(error: FastifyError): ErrorCode {
   return ErrorCode.INTERNAL;
 }
 
+export type ErrorHandlerOptions = {
+  /**
+   * Recognises a service's own infrastructure failures (its database unreachable) as a typed error,
+   * so they get a stable code and a retryable status instead of a 500. The original is logged.
+   */
+  classify?: (error: unknown) => DomainError | undefined;
+};
+
 /**
  * The one error handler of a service: typed domain errors and Fastify's own errors become
  * `{statusCode, code, error, message}` with a stable `code`; 5xx never leak internals.
  */
-export const errorHandlerPlugin = fp(
-  async (app: FastifyInstance) => {
+export const errorHandlerPlugin = fp<ErrorHandlerOptions>(
+  async (app: FastifyInstance, opts) => {
     app.setErrorHandler((error: FastifyError | DomainError, request, reply) => {
-      if (error instanceof DomainError) {
-        const status = error.statusCode;
-        if (status >= 500) request.log.warn({ code: error.code, err: error.message }, 'dependency failure');
+      const classified = error instanceof DomainError ? undefined : opts.classify?.(error);
+      const domain = error instanceof DomainError ? error : classified;
+      if (domain) {
+        const status = domain.statusCode;
+        // A classified failure logs its original (which never reaches the client); a typed one its message.
+        if (status >= 500) {
+          request.log.warn({ code: domain.code, err: classified ? error : domain.message }, 'dependency failure');
+        }
         return reply.status(status).send({
           statusCode: status,
-          code: error.code,
+          code: domain.code,
           error: httpError(status),
-          message: error.message,
-          ...error.details,
+          message: domain.message,
+          ...domain.details,
         });
       }
       const code = codeFor(error);
