@@ -5,6 +5,7 @@ export * from './hq-messages';
 export * from './ids';
 export * from './nats-names';
 export * from './nats-url';
+export * from './page-cursor';
 export * from './stream-config';
 export * from './sync-messages';
 export * from './validation';

@@ -107,4 +107,48 @@ describe('reservations at the store', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().code).toBe('VALIDATION');
   });
+
+  it('lists holds soonest expiry first, by status, source and SKU, page by page (the pick list for online orders)', async () => {
+    const other = uniqueSku();
+    await seedStock(store.app, [{ sku: other, onHand: 10 }]);
+    const online = (qty: number, ttlSeconds: number, orderRef: string) =>
+      store.app.writes.submit(() =>
+        store.app.reservations.hold({ sku: other, qty, ttlSeconds, source: 'central', orderRef }),
+      );
+    const late = (await hold(1, 900)).json();
+    const soon = await online(1, 60, 'web-1');
+    const middle = await online(2, 300, 'web-2');
+    const done = (await hold(1, 120)).json();
+    await store.request({ method: 'POST', url: `/reservations/${done.id}/confirm` });
+    const list = async (query: string) => {
+      const res = await store.request({ method: 'GET', url: `/reservations${query}` });
+      expect(res.statusCode).toBe(200);
+      return res.json() as { items: Array<{ id: string }>; nextCursor: string | null };
+    };
+    const ids = (page: { items: Array<{ id: string }> }) => page.items.map((r) => r.id);
+
+    expect(ids(await list(''))).toEqual([soon.id, middle.id, late.id]);
+    expect(ids(await list('?source=central'))).toEqual([soon.id, middle.id]);
+    expect((await list('?source=central')).items[0]).toMatchObject({ orderRef: 'web-1', source: 'central', qty: 1 });
+    expect(ids(await list(`?sku=${sku}`))).toEqual([late.id]);
+    expect(ids(await list('?status=confirmed'))).toEqual([done.id]);
+
+    const first = await list('?limit=2');
+    expect(ids(first)).toEqual([soon.id, middle.id]);
+    const second = await list(`?limit=2&after=${first.nextCursor}`);
+    expect(ids(second)).toEqual([late.id]);
+    expect(second.nextCursor).toBeNull();
+
+    // Expired by the node itself, offline: off the held list, on the expired one.
+    clock.advance(61_000);
+    await store.app.writes.submit(() => store.app.reservations.expireDue());
+    expect(ids(await list(''))).toEqual([middle.id, late.id]);
+    expect(ids(await list('?status=expired'))).toEqual([soon.id]);
+
+    for (const query of ['?after=bm90LWEtY3Vyc29y', '?status=gone', '?limit=0', '?orderRef=x']) {
+      const bad = await store.request({ method: 'GET', url: `/reservations${query}` });
+      expect(bad.statusCode, query).toBe(400);
+      expect(bad.json().code).toBe('VALIDATION');
+    }
+  });
 });

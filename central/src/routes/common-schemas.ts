@@ -1,5 +1,7 @@
 import { type TSchema, Type } from '@sinclair/typebox';
-import { DomainError, ErrorCode } from '@stocksync/shared';
+import { encodeCursor } from '@stocksync/shared';
+
+export { decodeCursor, encodeCursor } from '@stocksync/shared';
 
 /** Fastify's error shape with the stable machine `code` (DESIGN §7). */
 export const ErrorSchema = Type.Object(
@@ -21,29 +23,6 @@ export const Cursor = Type.String({ minLength: 1, maxLength: 512, description: '
 
 export const Page = <T extends TSchema>(item: T) =>
   Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String()) });
-
-/** Opaque keyset cursors: base64url JSON of the last row's sort key. */
-export function encodeCursor(key: readonly (string | number)[]): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-export function decodeCursor<T extends readonly ('string' | 'number')[]>(
-  cursor: string,
-  shape: T,
-): { [K in keyof T]: T[K] extends 'string' ? string : number } {
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    key = undefined;
-  }
-  const valid =
-    Array.isArray(key) &&
-    key.length === shape.length &&
-    key.every((part, i) => typeof part === shape[i] && (typeof part !== 'number' || Number.isSafeInteger(part)));
-  if (!valid) throw new DomainError(ErrorCode.VALIDATION, 'querystring/cursor is not a valid cursor');
-  return key as { [K in keyof T]: T[K] extends 'string' ? string : number };
-}
 
 /** Repositories are asked for limit + 1 rows; the extra row only tells whether another page exists. */
 export function toPage<R, I>(

@@ -1,9 +1,17 @@
-import { and, asc, eq, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, lte, type SQL, sql } from 'drizzle-orm';
 import type { StoreDb } from '../db-plugin';
 import { reservations } from '../schema';
 
 export type ReservationRecord = typeof reservations.$inferSelect;
 export type ReservationStatus = ReservationRecord['status'];
+export type ReservationFilter = {
+  status: ReservationStatus;
+  source?: ReservationRecord['source'] | undefined;
+  sku?: string | undefined;
+  /** Keyset: the (expiresAtMs, id) of the last row of the previous page. */
+  after?: { expiresAtMs: number; id: string } | undefined;
+  limit: number;
+};
 
 export function createReservationRepository(db: StoreDb) {
   const byId = db
@@ -27,6 +35,24 @@ export function createReservationRepository(db: StoreDb) {
       db.update(reservations).set({ status, updatedAt }).where(eq(reservations.id, id)).run(),
     /** Held reservations whose TTL has passed, oldest first (uses the partial index on held rows). */
     dueForExpiry: (nowMs: number, limit: number) => due.all({ nowMs, limit }),
+    /** By expiry, then id: for held ones, what must be picked or collected first comes first. */
+    list(filter: ReservationFilter): ReservationRecord[] {
+      const conditions: SQL[] = [eq(reservations.status, filter.status)];
+      if (filter.source) conditions.push(eq(reservations.source, filter.source));
+      if (filter.sku) conditions.push(eq(reservations.sku, filter.sku));
+      if (filter.after) {
+        conditions.push(
+          sql`(${reservations.expiresAtMs}, ${reservations.id}) > (${filter.after.expiresAtMs}, ${filter.after.id})`,
+        );
+      }
+      return db
+        .select()
+        .from(reservations)
+        .where(and(...conditions))
+        .orderBy(asc(reservations.expiresAtMs), asc(reservations.id))
+        .limit(filter.limit)
+        .all();
+    },
     heldQuantity: (sku: string) =>
       db
         .select({ qty: sql<number>`coalesce(sum(${reservations.qty}), 0)` })

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { SkuSchema } from '@stocksync/shared';
+import { decodeCursor, encodeCursor, SkuSchema } from '@stocksync/shared';
+import { toReservationView } from '../../domain/reservation-service';
 import { idempotentWrite } from '../idempotent-write';
 import { errors, IdempotencyHeaders, IdParams, Qty, Ref, ReservationView, writeErrors } from '../route-schemas';
 
@@ -19,8 +20,62 @@ const HoldBody = Type.Object(
   },
 );
 
+const ListQuery = Type.Object(
+  {
+    status: Type.Optional(
+      Type.Union([Type.Literal('held'), Type.Literal('confirmed'), Type.Literal('released'), Type.Literal('expired')], {
+        default: 'held',
+      }),
+    ),
+    source: Type.Optional(
+      Type.Union([Type.Literal('pos'), Type.Literal('central')], {
+        description: 'pos: held at a till; central: an online order (click & collect) to prepare',
+      }),
+    ),
+    sku: Type.Optional(SkuSchema),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+    after: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'nextCursor of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+
 /** POS holds for a customer; the store node expires them itself, offline too. */
 export const reservationRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/reservations',
+    {
+      schema: {
+        tags: ['reservations'],
+        summary: 'Holds at this store, soonest expiry first: the pick and collect list (works offline)',
+        querystring: ListQuery,
+        response: {
+          200: Type.Object({
+            items: Type.Array(ReservationView),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...errors(),
+        },
+      },
+    },
+    async (request) => {
+      const { status = 'held', source, sku, limit = 100, after } = request.query;
+      const cursor = after ? decodeCursor(after, ['number', 'string'] as const, 'after') : undefined;
+      const rows = app.repos.reservations.list({
+        status,
+        source,
+        sku,
+        after: cursor && { expiresAtMs: cursor[0], id: cursor[1] },
+        limit: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map(toReservationView),
+        nextCursor: rows.length > limit && last ? encodeCursor([last.expiresAtMs, last.id]) : null,
+      };
+    },
+  );
+
   app.post(
     '/reservations',
     {
