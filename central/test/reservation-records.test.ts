@@ -7,6 +7,7 @@ import { rowsOf } from '../src/db/database';
 import { createReservationAttemptsRepository } from '../src/db/reservation-attempts-repository';
 import { createReservationsRepository, type NewHeldRow } from '../src/db/reservations-repository';
 import { createBackend, type Driver, startCentral } from './helpers/central-harness';
+import { VIEWER_TOKEN } from './helpers/test-env';
 
 const held = (overrides: Partial<NewHeldRow> = {}): NewHeldRow => ({
   id: newId(),
@@ -85,5 +86,48 @@ describe.each<Driver>(['postgres', 'pglite'])('reservation records on %s', (driv
       await app.db.execute(sql`select count(*)::int as n from reservation_attempts where reservation_id = ${ids[0]!}`),
     );
     expect(count?.n).toBe(1);
+  });
+
+  it('lists reservations soonest expiry first, by status, store, SKU and order, page by page (GET /reservations)', async () => {
+    const repo = createReservationsRepository(app.db);
+    const storeId = `l${randomBytes(3).toString('hex')}`;
+    const at = (ms: number) => new Date(Date.UTC(2031, 0, 1, 9, 0, 0, ms));
+    const rows = [
+      held({ storeId, expiresAt: at(300) }),
+      held({ storeId, expiresAt: at(100) }),
+      held({ storeId, expiresAt: at(200) }),
+    ];
+    // Two holds expiring in the same millisecond: the id breaks the tie, so paging neither skips nor repeats.
+    const twin = held({ storeId, expiresAt: at(200) });
+    await repo.insertHeldMany([...rows, twin]);
+    await repo.close(rows[0]!.id, 'confirmed');
+    const viewer = { authorization: `Bearer ${VIEWER_TOKEN}` };
+    const list = async (query: string) => {
+      const res = await app.inject({ method: 'GET', url: `/reservations?storeId=${storeId}${query}`, headers: viewer });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json() as { items: Array<{ id: string; status: string }>; nextCursor: string | null };
+    };
+    const ids = (page: { items: Array<{ id: string }> }) => page.items.map((r) => r.id);
+    const sameMs = [rows[2]!.id, twin.id].sort();
+
+    expect(ids(await list(''))).toEqual([rows[1]!.id, ...sameMs]);
+    expect(ids(await list('&status=confirmed'))).toEqual([rows[0]!.id]);
+    expect(ids(await list(`&sku=${rows[2]!.sku}`))).toEqual([rows[2]!.id]);
+    expect(ids(await list(`&orderRef=${twin.orderRef}`))).toEqual([twin.id]);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await list(`&limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...ids(page));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual([rows[1]!.id, ...sameMs]);
+
+    for (const query of ['&cursor=bm9wZQ', '&status=gone', '&limit=0', '&store=x']) {
+      const bad = await app.inject({ method: 'GET', url: `/reservations?storeId=${storeId}${query}`, headers: viewer });
+      expect(bad.statusCode, query).toBe(400);
+      expect(bad.json().code).toBe('VALIDATION');
+    }
+    expect((await app.inject({ method: 'GET', url: '/reservations' })).statusCode).toBe(401);
   });
 });

@@ -149,6 +149,7 @@ export const reservations = pgTable(
   (t) => [
     index('reservations_store_sku_idx').on(t.storeId, t.sku, t.status),
     index('reservations_order_idx').on(t.orderRef),
+    index('reservations_status_expiry_idx').on(t.status, t.expiresAt, t.id),
   ],
 );
 

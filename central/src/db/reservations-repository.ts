@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, type SQL, sql } from 'drizzle-orm';
 import { type Database, rowsOf } from './database';
 import { type RESERVATION_STATUSES, reservations, stock } from './schema';
 
@@ -6,6 +6,15 @@ export type ReservationRow = typeof reservations.$inferSelect;
 export type NewHeldRow = Omit<ReservationRow, 'createdAt' | 'updatedAt' | 'status'>;
 export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
 export type StoreCandidate = { storeId: string; available: number };
+export type ReservationFilter = {
+  status: ReservationStatus;
+  storeId?: string | undefined;
+  sku?: string | undefined;
+  orderRef?: string | undefined;
+  /** Keyset: the (expiresAt, id) of the previous page's last row; expiresAt has whole milliseconds. */
+  after?: { expiresAt: Date; id: string } | undefined;
+  limit: number;
+};
 
 /** A timestamp from a raw query: node-postgres and PGlite both parse timestamptz, but be sure. */
 const toDate = (value: Date | string) => (value instanceof Date ? value : new Date(value));
@@ -13,6 +22,25 @@ const toDate = (value: Date | string) => (value instanceof Date ? value : new Da
 /** Central's record of online reservations; a row exists only once its store durably holds it. */
 export function createReservationsRepository(db: Database) {
   return {
+    /** Soonest expiry first: for held ones, the orders to collect first (as the store lists them). */
+    async list(filter: ReservationFilter): Promise<ReservationRow[]> {
+      const conditions: SQL[] = [eq(reservations.status, filter.status)];
+      if (filter.storeId) conditions.push(eq(reservations.storeId, filter.storeId));
+      if (filter.sku) conditions.push(eq(reservations.sku, filter.sku));
+      if (filter.orderRef) conditions.push(eq(reservations.orderRef, filter.orderRef));
+      if (filter.after) {
+        conditions.push(
+          sql`(${reservations.expiresAt}, ${reservations.id}) > (${filter.after.expiresAt.toISOString()}::timestamptz, ${filter.after.id}::uuid)`,
+        );
+      }
+      return db
+        .select()
+        .from(reservations)
+        .where(and(...conditions))
+        .orderBy(asc(reservations.expiresAt), asc(reservations.id))
+        .limit(filter.limit);
+    },
+
     async find(id: string): Promise<ReservationRow | undefined> {
       const [row] = await db.select().from(reservations).where(eq(reservations.id, id));
       return row;

@@ -1,7 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { UuidSchema } from '@stocksync/shared';
 import type { ReservationRow } from '../../db/reservations-repository';
-import { DateTime, ErrorSchema, readErrors, SkuParam, StoreIdParam } from '../common-schemas';
+import { Cursor, DateTime, ErrorSchema, Limit, readErrors, SkuParam, StoreIdParam } from '../common-schemas';
 
 export const HoldBody = Type.Object(
   {
@@ -22,17 +22,31 @@ export const HoldBody = Type.Object(
 
 export const ReservationIdParams = Type.Object({ id: UuidSchema }, { additionalProperties: false });
 
+export const ReservationStatusSchema = Type.Union([
+  Type.Literal('held'),
+  Type.Literal('confirmed'),
+  Type.Literal('released'),
+  Type.Literal('expired'),
+]);
+
+export const ReservationListQuery = Type.Object(
+  {
+    status: Type.Optional({ ...ReservationStatusSchema, default: 'held' }),
+    storeId: Type.Optional(StoreIdParam),
+    sku: Type.Optional(SkuParam),
+    orderRef: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    limit: Limit(500, 100),
+    cursor: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+);
+
 export const ReservationSchema = Type.Object({
   id: Type.String(),
   storeId: Type.String(),
   sku: Type.String(),
   qty: Type.Integer(),
-  status: Type.Union([
-    Type.Literal('held'),
-    Type.Literal('confirmed'),
-    Type.Literal('released'),
-    Type.Literal('expired'),
-  ]),
+  status: ReservationStatusSchema,
   orderRef: Type.String(),
   expiresAt: DateTime,
   createdAt: DateTime,

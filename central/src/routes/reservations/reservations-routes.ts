@@ -1,12 +1,23 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { DomainError, ErrorCode } from '@stocksync/shared';
+import { DomainError, ErrorCode, UuidSchema } from '@stocksync/shared';
+import { createReservationsRepository } from '../../db/reservations-repository';
 import { idForIdempotencyKey } from '../../domain/idempotent-id';
-import { ErrorSchema, IdempotencyHeaders, readErrors } from '../common-schemas';
-import { HoldBody, ReservationIdParams, ReservationSchema, reservationView, writeErrors } from './reservation-schemas';
+import { decodeCursor, ErrorSchema, IdempotencyHeaders, Page, readErrors, toPage } from '../common-schemas';
+import {
+  HoldBody,
+  ReservationIdParams,
+  ReservationListQuery,
+  ReservationSchema,
+  reservationView,
+  writeErrors,
+} from './reservation-schemas';
+
+const UUID = new RegExp(UuidSchema.pattern ?? '');
 
 /** Online reservations (click & collect): CP, confirmed only once the owning store durably holds them. */
 export const reservationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { reservations } = app;
+  const records = createReservationsRepository(app.db);
 
   app.post(
     '/reservations',
@@ -25,6 +36,31 @@ export const reservationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { row, replayed } = await reservations.hold({ ...request.body, id });
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.status(201).send(reservationView(row));
+    },
+  );
+
+  app.get(
+    '/reservations',
+    {
+      schema: {
+        tags: ['reservations'],
+        summary: 'Online reservations, soonest expiry first (default: those still held)',
+        querystring: ReservationListQuery,
+        response: { 200: Page(ReservationSchema), ...readErrors },
+      },
+    },
+    async (request) => {
+      const { status = 'held', limit, cursor, ...filter } = request.query;
+      const key = cursor ? decodeCursor(cursor, ['number', 'string'] as const) : undefined;
+      if (key && !UUID.test(key[1]))
+        throw new DomainError(ErrorCode.VALIDATION, 'querystring/cursor is not a valid cursor');
+      const rows = await records.list({
+        ...filter,
+        status,
+        after: key && { expiresAt: new Date(key[0]), id: key[1] },
+        limit: limit + 1,
+      });
+      return toPage(rows, limit, (r) => [r.expiresAt.getTime(), r.id], reservationView);
     },
   );
 

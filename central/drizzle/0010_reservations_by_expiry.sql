@@ -1,0 +1,1 @@
+CREATE INDEX "reservations_status_expiry_idx" ON "reservations" USING btree ("status","expires_at","id");
