@@ -1,12 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { type AlertMessage, natsNames } from '@stocksync/shared';
+import { publishProduct } from '@stocksync/shared/testing';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../src/db/database';
 import { type CentralWithStores, startCentralWithStores } from './helpers/central-with-stores';
 import { openSse } from './helpers/sse-client';
-import { eventually, publishProduct, type TestStore } from './helpers/store-fixture';
+import { eventually, type TestStore } from './helpers/store-fixture';
 import { ADMIN_TOKEN, VIEWER_TOKEN } from './helpers/test-env';
 
 const viewer = { authorization: `Bearer ${VIEWER_TOKEN}` };

@@ -1,11 +1,12 @@
 import { natsNames, type StoreSkuState, type StoreStateReply, stateChecksum } from '@stocksync/shared';
+import { publishProduct } from '@stocksync/shared/testing';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../src/db/database';
 import { counter, startCentral } from './helpers/central-harness';
 import { type CentralWithStores, startCentralWithStores } from './helpers/central-with-stores';
-import { eventually, publishProduct, type TestStore } from './helpers/store-fixture';
+import { eventually, type TestStore } from './helpers/store-fixture';
 import { ADMIN_TOKEN, VIEWER_TOKEN } from './helpers/test-env';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };

@@ -1,12 +1,12 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { TestRedisServer } from '@stocksync/shared/testing';
+import { publishProduct, TestRedisServer } from '@stocksync/shared/testing';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../src/db/database';
 import { idForIdempotencyKey } from '../src/domain/idempotent-id';
 import { type CentralWithStores, startCentralWithStores } from './helpers/central-with-stores';
-import { eventually, publishProduct, type TestStore } from './helpers/store-fixture';
+import { eventually, type TestStore } from './helpers/store-fixture';
 import { ADMIN_TOKEN, uniquePrefix, VIEWER_TOKEN } from './helpers/test-env';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };

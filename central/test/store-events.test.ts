@@ -1,8 +1,9 @@
 import { GENESIS_HASH, type StockEvent, verifyChain } from '@stocksync/shared';
+import { publishProduct } from '@stocksync/shared/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CentralWithStores, startCentralWithStores } from './helpers/central-with-stores';
-import { eventually, publishProduct } from './helpers/store-fixture';
+import { eventually } from './helpers/store-fixture';
 import { VIEWER_TOKEN } from './helpers/test-env';
 
 const viewer = { authorization: `Bearer ${VIEWER_TOKEN}` };

@@ -1,3 +1,4 @@
+export * from './catalog';
 export * from './jetstream-reader';
 export * from './nats-server';
 export * from './postgres-server';

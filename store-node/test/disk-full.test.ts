@@ -1,10 +1,9 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
-import { type CatalogProduct, ErrorCode, natsNames } from '@stocksync/shared';
-import { TestNatsServer } from '@stocksync/shared/testing';
+import { ErrorCode } from '@stocksync/shared';
+import { publishProduct, TestNatsServer } from '@stocksync/shared/testing';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { seedStock } from './support/factories';
@@ -105,18 +104,7 @@ describe('a store node whose disk fills up', () => {
     expect(before).toMatchObject({ onHand: OPENING - sold.length, reserved: 3 });
     // HQ adds a product meanwhile: the store cannot write it now, and must not skip it for good.
     const nc = await connect({ servers: nats.url });
-    const catalog = await new Kvm(nc).create(natsNames('').catalogBucket);
-    const added: CatalogProduct = {
-      sku: 'DISK-NEW',
-      name: 'Added while the disk was full',
-      description: '',
-      category: 'test',
-      price: '1.00',
-      defaultMinStock: 0,
-      active: true,
-      updatedAt: new Date().toISOString(),
-    };
-    await catalog.put(added.sku, JSON.stringify(added));
+    const added = await publishProduct(nc, '', 'DISK-NEW', { name: 'Added while the disk was full' });
     await nc.close();
     // The hold falls due while the disk is full: the sweeper (every 100 ms) cannot record its expiry
     // and must ride that out.

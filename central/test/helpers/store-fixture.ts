@@ -1,9 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kvm } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { type CatalogProduct, natsNames } from '@stocksync/shared';
 import { ServiceProcess, STORE_SERVER } from '@stocksync/shared/testing';
 import { NATS_URL } from './test-env';
 
@@ -46,22 +43,6 @@ export async function startStore(opts: { storeId: string; prefix: string; env?: 
   };
 }
 export type TestStore = Awaited<ReturnType<typeof startStore>>;
-
-/** Puts a product in the catalog bucket stores follow (what central's catalog publisher does). */
-export async function publishProduct(nc: NatsConnection, prefix: string, sku: string): Promise<void> {
-  const kv = await new Kvm(nc).create(natsNames(prefix).catalogBucket);
-  const product: CatalogProduct = {
-    sku,
-    name: sku,
-    description: '',
-    category: 'test',
-    price: '1.00',
-    defaultMinStock: 0,
-    active: true,
-    updatedAt: new Date().toISOString(),
-  };
-  await kv.put(sku, JSON.stringify(product));
-}
 
 /** Polls until `check` passes (returns its last value) or fails after `timeoutMs`. */
 export async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 15_000) {
