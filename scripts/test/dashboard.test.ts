@@ -149,6 +149,20 @@ describe('HQ dashboard in Chromium (central + one store as processes)', () => {
       'same page',
     );
 
+    // An online order held at s1 shows up among the orders to collect.
+    const order = await http(central.url, ADMIN, 'POST', '/reservations', {
+      sku: 'DB-002',
+      qty: 2,
+      storeId: 's1',
+      ttlSeconds: 3_600,
+      orderRef: 'web-dash-1',
+    });
+    expect(order.status).toBe(201);
+    const collect = page.locator('[data-testid="reservation-web-dash-1"]');
+    await expect
+      .poll(() => collect.textContent({ timeout: 1_000 }).catch(() => ''), { timeout: 15_000 })
+      .toMatch(/web-dash-1s1DB-0022in 5\d min/);
+
     // The filter narrows the matrix by text (SKU, name or category).
     await page.fill('#filter', 'grocery');
     await expect.poll(() => page.locator('[data-cell^="s1|"]').count()).toBe(1);

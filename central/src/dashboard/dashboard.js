@@ -4,7 +4,14 @@
  * sale at a store shows here within a second, without a reload.
  */
 import { ApiClient, AuthError } from './api-client.js';
-import { renderAlerts, renderMatrix, renderMovements, renderSync, renderTransfers } from './panels.js';
+import {
+  renderAlerts,
+  renderMatrix,
+  renderMovements,
+  renderReservations,
+  renderSync,
+  renderTransfers,
+} from './panels.js';
 
 const TOKEN_KEY = 'stocksync.viewerToken';
 const state = {
@@ -16,6 +23,7 @@ const state = {
   movements: [],
   lastMovementId: 0,
   transfers: [],
+  reservations: [],
   changed: new Set(),
 };
 const timers = [];
@@ -83,6 +91,10 @@ const loaders = {
     ]);
     state.transfers = [...inTransit.items, ...requested.items];
     renderTransfers(state);
+  },
+  async reservations(api) {
+    state.reservations = (await api.get('/reservations?status=held&limit=100')).items;
+    renderReservations(state);
   },
   async movements(api) {
     const page = await api.get('/movements?limit=100');
@@ -185,7 +197,12 @@ async function start(token) {
     if (error instanceof AuthError) return showLogin('The token was refused. Enter the viewer token.');
   }
   await every(30_000, api, 'inventory');
-  await Promise.all([every(1_000, api, 'movements'), every(2_000, api, 'sync'), every(3_000, api, 'transfers')]);
+  await Promise.all([
+    every(1_000, api, 'movements'),
+    every(2_000, api, 'sync'),
+    every(3_000, api, 'transfers'),
+    every(3_000, api, 'reservations'),
+  ]);
   timers.push(setInterval(() => loaders.products(api).catch(() => undefined), 60_000));
   void followAlerts(api);
 }

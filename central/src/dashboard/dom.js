@@ -33,6 +33,14 @@ export function ago(iso) {
   return `${Math.floor(s / 3600)} h ago`;
 }
 
+export function until(iso) {
+  const s = Math.round((Date.parse(iso) - Date.now()) / 1000);
+  if (s <= 0) return 'due';
+  if (s < 60) return `in ${s} s`;
+  if (s < 3600) return `in ${Math.floor(s / 60)} min`;
+  return `in ${Math.floor(s / 3600)} h`;
+}
+
 export function time(iso) {
   return iso ? new Date(iso).toLocaleTimeString() : '—';
 }

@@ -1,5 +1,5 @@
 /** Renders each dashboard panel from the state object kept by dashboard.js. */
-import { ago, fill, h, table, time } from './dom.js';
+import { ago, fill, h, table, time, until } from './dom.js';
 
 const MAX_ROWS = 300;
 
@@ -82,6 +82,21 @@ export function renderTransfers(state) {
     ),
   );
   fill('transfers', table(['Transfer', 'SKU', 'Route', '#Qty', 'Status', 'Since'], rows, 'Nothing in flight.'));
+}
+
+export function renderReservations(state) {
+  const rows = state.reservations.map((r) =>
+    h(
+      'tr',
+      { 'data-testid': `reservation-${r.orderRef}` },
+      h('td', { title: r.id }, r.orderRef),
+      h('td', {}, r.storeId),
+      h('td', {}, r.sku),
+      h('td', { class: 'num' }, r.qty),
+      h('td', { title: r.expiresAt }, until(r.expiresAt)),
+    ),
+  );
+  fill('reservations', table(['Order', 'Store', 'SKU', '#Qty', 'Expires'], rows, 'No online order waiting.'));
 }
 
 export function renderMovements(state) {
