@@ -1,4 +1,5 @@
 import { DomainError, ErrorCode } from '@stocksync/shared';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seedStock, uniqueSku } from './support/factories';
 import { expectStoreInvariants } from './support/invariants';
@@ -73,6 +74,36 @@ describe('group commit', () => {
     await app.writes.submit(() => app.inventory.sell([{ sku, qty: 1 }]));
     expect(app.writes.storageFull).toBe(false);
     expect(changes).toEqual([true, false]);
+    expectStoreInvariants(app.sqlite);
+  });
+
+  it('another program holding the write lock gets the writes refused with a 503, not a frozen node or a 500', async () => {
+    const { app } = store;
+    const other = new Database(app.sqliteFile);
+    other.exec('BEGIN IMMEDIATE'); // e.g. someone's sqlite3 session on the live file
+    try {
+      const refused = await store.request({
+        method: 'POST',
+        url: '/sales',
+        headers: { 'idempotency-key': 'while-locked' },
+        payload: { lines: [{ sku, qty: 1 }] },
+      });
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toMatchObject({ code: ErrorCode.DEPENDENCY_UNAVAILABLE });
+      // Reads go on (WAL): the POS still sees stock.
+      expect((await store.request({ method: 'GET', url: `/stock/${sku}` })).json()).toMatchObject({ onHand: 100 });
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    const retried = await store.request({
+      method: 'POST',
+      url: '/sales',
+      headers: { 'idempotency-key': 'while-locked' },
+      payload: { lines: [{ sku, qty: 1 }] },
+    });
+    expect(retried.statusCode).toBe(201);
+    expect(app.sqlite.prepare(`select count(*) from ledger where type = 'stock.sold'`).pluck().get()).toBe(1);
     expectStoreInvariants(app.sqlite);
   });
 

@@ -34,7 +34,11 @@ export function openStoreDatabase(opts: { dataDir: string; storeId: string; sync
   // queue fsyncs the WAL itself, off-thread, before answering (write-queue.ts).
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  // This connection is the file's only writer (the instance lock keeps other nodes off; its own
+  // threads only read or checkpoint PASSIVE, which never blocks it), so a busy lock means another
+  // program writing (an open sqlite3 session). Waiting for it would freeze the event loop, since
+  // better-sqlite3 is synchronous: give up quickly and refuse the write with a 503 instead.
+  sqlite.pragma('busy_timeout = 100');
   // Checkpoints run in a worker on their own connection, off the request path (DESIGN §9).
   sqlite.pragma('wal_autocheckpoint = 0');
   const db = drizzle(sqlite, { schema });

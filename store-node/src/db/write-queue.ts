@@ -25,17 +25,28 @@ export type WriteQueueOptions = {
   onFatal?: (error: unknown) => void;
 };
 
+const sqliteCode = (error: unknown) => String((error as { code?: unknown } | null)?.code ?? '');
+
 /**
  * SQLite's answer when the disk (or the file) cannot grow. SQLite has rolled back what the write did,
  * so the store refuses it with a clear, retryable error instead of a 500, and stays up: it sells
  * again the moment space is freed.
  */
-const isDiskFull = (error: unknown) => (error as { code?: unknown } | null)?.code === 'SQLITE_FULL';
+const isDiskFull = (error: unknown) => sqliteCode(error) === 'SQLITE_FULL';
 const diskFull = () =>
   new DomainError(
     ErrorCode.STORAGE_FULL,
     "The store node's disk is full: nothing was recorded. Free space on its data disk, then send the " +
       'request again with the same Idempotency-Key.',
+  );
+
+/** Another program holds the write lock past the connection's short busy timeout (db-plugin.ts). */
+const isLockedByOther = (error: unknown) => sqliteCode(error).startsWith('SQLITE_BUSY');
+const lockedByOther = () =>
+  new DomainError(
+    ErrorCode.DEPENDENCY_UNAVAILABLE,
+    "Another program holds the store node's database for writing (an open sqlite3 session?): nothing " +
+      'was recorded. Close it, then send the request again with the same Idempotency-Key.',
   );
 
 /**
@@ -237,6 +248,7 @@ export class WriteQueue<S = unknown> {
   }
 
   private refusal(error: unknown): unknown {
+    if (isLockedByOther(error)) return lockedByOther();
     if (!isDiskFull(error)) return error;
     this.setFull(true);
     return diskFull();
