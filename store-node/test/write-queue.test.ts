@@ -79,15 +79,17 @@ describe('group commit', () => {
 
   it('another program holding the write lock gets the writes refused with a 503, not a frozen node or a 500', async () => {
     const { app } = store;
-    const other = new Database(app.sqliteFile);
-    other.exec('BEGIN IMMEDIATE'); // e.g. someone's sqlite3 session on the live file
-    try {
-      const refused = await store.request({
+    const sell = () =>
+      store.request({
         method: 'POST',
         url: '/sales',
         headers: { 'idempotency-key': 'while-locked' },
         payload: { lines: [{ sku, qty: 1 }] },
       });
+    const other = new Database(app.sqliteFile);
+    other.exec('BEGIN IMMEDIATE'); // e.g. someone's sqlite3 session on the live file
+    try {
+      const refused = await sell();
       expect(refused.statusCode).toBe(503);
       expect(refused.json()).toMatchObject({ code: ErrorCode.DEPENDENCY_UNAVAILABLE });
       // Reads go on (WAL): the POS still sees stock.
@@ -96,12 +98,7 @@ describe('group commit', () => {
       other.exec('ROLLBACK');
       other.close();
     }
-    const retried = await store.request({
-      method: 'POST',
-      url: '/sales',
-      headers: { 'idempotency-key': 'while-locked' },
-      payload: { lines: [{ sku, qty: 1 }] },
-    });
+    const retried = await sell();
     expect(retried.statusCode).toBe(201);
     expect(app.sqlite.prepare(`select count(*) from ledger where type = 'stock.sold'`).pluck().get()).toBe(1);
     expectStoreInvariants(app.sqlite);
