@@ -123,7 +123,7 @@ describe.each<Driver>(['postgres', 'pglite'])('reservation records on %s', (driv
     } while (cursor);
     expect(seen).toEqual([rows[1]!.id, ...sameMs]);
 
-    for (const query of ['&cursor=bm9wZQ', '&status=gone', '&limit=0', '&store=x']) {
+    for (const query of ['&cursor=bm9wZQ', '&cursor=WzEsIngiXQ', '&status=gone', '&limit=0', '&store=x']) {
       const bad = await app.inject({ method: 'GET', url: `/reservations?storeId=${storeId}${query}`, headers: viewer });
       expect(bad.statusCode, query).toBe(400);
       expect(bad.json().code).toBe('VALIDATION');

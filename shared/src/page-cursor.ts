@@ -1,25 +1,30 @@
 import { DomainError, ErrorCode } from './error-codes';
+import { UuidSchema } from './events';
+
+type Part = 'string' | 'number' | 'uuid';
+type Decoded<T extends readonly Part[]> = { [K in keyof T]: T[K] extends 'number' ? number : string };
+
+const UUID = new RegExp(UuidSchema.pattern ?? '');
 
 /** Opaque keyset cursors: base64url JSON of the last row's sort key. */
 export function encodeCursor(key: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor<T extends readonly ('string' | 'number')[]>(
-  cursor: string,
-  shape: T,
-  param = 'cursor',
-): { [K in keyof T]: T[K] extends 'string' ? string : number } {
+/** Whether one part of a decoded key has the shape the query will bind it as (a uuid cast fails on anything else). */
+function fits(part: unknown, kind: Part): boolean {
+  if (kind === 'number') return typeof part === 'number' && Number.isSafeInteger(part);
+  return typeof part === 'string' && (kind === 'string' || UUID.test(part));
+}
+
+export function decodeCursor<T extends readonly Part[]>(cursor: string, shape: T, param = 'cursor'): Decoded<T> {
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     key = undefined;
   }
-  const valid =
-    Array.isArray(key) &&
-    key.length === shape.length &&
-    key.every((part, i) => typeof part === shape[i] && (typeof part !== 'number' || Number.isSafeInteger(part)));
+  const valid = Array.isArray(key) && key.length === shape.length && key.every((part, i) => fits(part, shape[i]!));
   if (!valid) throw new DomainError(ErrorCode.VALIDATION, `querystring/${param} is not a valid cursor`);
-  return key as { [K in keyof T]: T[K] extends 'string' ? string : number };
+  return key as Decoded<T>;
 }

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { DomainError, ErrorCode, UuidSchema } from '@stocksync/shared';
+import { DomainError, ErrorCode } from '@stocksync/shared';
 import { createReservationsRepository } from '../../db/reservations-repository';
 import { idForIdempotencyKey } from '../../domain/idempotent-id';
 import { decodeCursor, ErrorSchema, IdempotencyHeaders, Page, readErrors, toPage } from '../common-schemas';
@@ -11,8 +11,6 @@ import {
   reservationView,
   writeErrors,
 } from './reservation-schemas';
-
-const UUID = new RegExp(UuidSchema.pattern ?? '');
 
 /** Online reservations (click & collect): CP, confirmed only once the owning store durably holds them. */
 export const reservationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -51,9 +49,7 @@ export const reservationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { status = 'held', limit, cursor, ...filter } = request.query;
-      const key = cursor ? decodeCursor(cursor, ['number', 'string'] as const) : undefined;
-      if (key && !UUID.test(key[1]))
-        throw new DomainError(ErrorCode.VALIDATION, 'querystring/cursor is not a valid cursor');
+      const key = cursor ? decodeCursor(cursor, ['number', 'uuid'] as const) : undefined;
       const rows = await records.list({
         ...filter,
         status,
