@@ -64,7 +64,8 @@ export function errors(...statuses: number[]) {
 
 /**
  * A stock change's error responses: besides its own, every one may be refused whole with 503
- * (STORE_BEHIND_CENTRAL, SHUTTING_DOWN) or 507 (STORAGE_FULL: the disk is full), recording nothing.
+ * (STORE_BEHIND_CENTRAL, SHUTTING_DOWN, DEPENDENCY_UNAVAILABLE: another program holds the file) or
+ * 507 (STORAGE_FULL: the disk is full), recording nothing.
  */
 export function writeErrors(...statuses: number[]) {
   return errors(...statuses, 503, 507);
