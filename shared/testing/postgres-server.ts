@@ -89,7 +89,8 @@ export class TestPostgresServer {
     const deadline = Date.now() + 10_000;
     while (existsSync(join(this.dataDir, 'postmaster.pid')) && Date.now() < deadline) {
       try {
-        execFileSync('fuser', ['-s', `${this.port}/tcp`]);
+        // stderr too: where /proc of other users is closed, fuser complains about every one of them.
+        execFileSync('fuser', ['-s', `${this.port}/tcp`], { stdio: 'ignore' });
       } catch {
         break; // nothing listens any more
       }

@@ -49,6 +49,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
     // An idle client dying (PostgreSQL restart) must not crash the process; the next query reconnects.
     pool.on('error', (error) => opts.onPoolError?.(error));
+    // pg-pool listens for a client's 'error' only while it is idle. A server that dies while a client
+    // is checked out between two statements of a transaction emits it on the client itself, and with
+    // no listener that is an uncaught exception: every replica crashed at once. The transaction's next
+    // statement fails on its own ("not queryable", a 503), and release() drops the broken client.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db: Database = drizzlePg({ client: pool, schema });
     return { db, driver: 'postgres', close: () => pool.end() };
   }
