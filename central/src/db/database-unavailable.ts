@@ -30,13 +30,16 @@ function unavailable(error: unknown): boolean {
 }
 
 /**
- * Central's database down or refusing work becomes 503 DEPENDENCY_UNAVAILABLE (retryable, nothing
- * changed: a transaction that did not commit left nothing) instead of a 500; the original is logged.
+ * Central's database down or refusing work becomes 503 DEPENDENCY_UNAVAILABLE (retryable) instead of
+ * a 500; the original is logged. A transaction that did not commit left nothing, but a connection that
+ * broke during the COMMIT itself leaves the outcome unknown to central too: the answer does not promise
+ * "nothing changed", it says how to retry safely (the same key finds the first outcome; a product's
+ * SKU is unique, so a repeated create says it exists).
  */
 export function classifyDatabaseError(error: unknown): DomainError | undefined {
   if (!unavailable(error)) return undefined;
   return new DomainError(
     ErrorCode.DEPENDENCY_UNAVAILABLE,
-    'Central database unavailable; nothing was changed. Retry shortly.',
+    'Central database unavailable. Retry shortly with the same Idempotency-Key: a request cut off at its commit may have been applied.',
   );
 }
