@@ -46,7 +46,6 @@ const summary = await runChaos({
   operations: positive('ops', values.ops, profile.operations),
   timeLimitMs: positive('minutes', values.minutes, profile.timeLimitMs / 60_000) * 60_000,
   stores: positive('stores', values.stores, profile.stores),
-  adminUrl: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
   log: (line) => console.error(`  ${new Date().toISOString().slice(11, 19)} ${line}`),
   signal: abort.signal,
 }).catch((error: unknown) => {

@@ -4,15 +4,12 @@ import { CHAOS_PROFILES } from '../src/chaos/chaos-profiles';
 import { formatSummary } from '../src/chaos/chaos-report';
 import { runChaos } from '../src/chaos/chaos-run';
 
-const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-
 describe('chaos, short profile: the whole chain under random traffic and faults (DESIGN §8)', () => {
   it('keeps every invariant: nothing acknowledged lost, nothing applied twice, nothing oversold, all converged', async () => {
     const profile = CHAOS_PROFILES.short;
     const summary = await runChaos({
       ...profile,
       seed: 20261123,
-      adminUrl: ADMIN_URL,
       log: () => undefined,
     });
     console.info(formatSummary(summary));

@@ -7,6 +7,7 @@ import {
   ServiceProcess,
   STORE_SERVER,
   TestNatsServer,
+  TestPostgresServer,
   TestRedisServer,
 } from '@stocksync/shared/testing';
 import pg from 'pg';
@@ -18,7 +19,6 @@ export type ClusterOptions = {
   stores: number;
   skus: readonly string[];
   openingStock: number;
-  adminUrl: string;
   log: (line: string) => void;
 };
 
@@ -37,21 +37,20 @@ export const STORE_TOKEN = 'chaos-store-token';
 export const PRICE = '5.00';
 
 /**
- * Everything the chaos run starts: its own nats-server and redis-server on spare ports (it kills
- * those, never the shared ones), a fresh PostgreSQL database, two central processes and N store
- * nodes, each store reaching NATS through a proxy the run can cut. stop() undoes all of it.
+ * Everything the chaos run starts: its own nats-server, redis-server and PostgreSQL server on spare
+ * ports (it kills those, never the shared ones), two central processes and N store nodes, each store
+ * reaching NATS through a proxy the run can cut. stop() undoes all of it.
  */
 export class ChaosCluster {
   readonly stores: StoreNode[] = [];
   readonly centrals: ServiceProcess[] = [];
   readonly prefix = `ch${randomBytes(3).toString('hex')}`;
-  readonly database = `chaos_${randomBytes(4).toString('hex')}`;
   readonly dir = mkdtempSync(join(tmpdir(), 'stocksync-chaos-'));
   nats!: TestNatsServer;
   redis!: TestRedisServer;
+  postgres!: TestPostgresServer;
+  /** The audit's own connections to central's database; they reconnect after a postgres-down fault. */
   db!: pg.Pool;
-  private admin: pg.Client | undefined;
-  private databaseCreated = false;
 
   private constructor(private readonly options: ClusterOptions) {}
 
@@ -66,23 +65,17 @@ export class ChaosCluster {
     }
   }
 
-  get databaseUrl(): string {
-    const url = new URL(this.options.adminUrl);
-    url.pathname = `/${this.database}`;
-    return url.toString();
-  }
-
   private async launch(): Promise<void> {
     const { log } = this.options;
-    this.admin = new pg.Client({ connectionString: this.options.adminUrl });
-    await this.admin.connect();
-    await this.admin.query(`create database ${this.database}`);
-    this.databaseCreated = true;
-    this.db = new pg.Pool({ connectionString: this.databaseUrl, max: 4 });
+    [this.nats, this.redis, this.postgres] = await Promise.all([
+      TestNatsServer.start(),
+      TestRedisServer.start(),
+      TestPostgresServer.start(),
+    ]);
+    this.db = new pg.Pool({ connectionString: this.postgres.url, max: 4 });
     // An idle connection dropped by the server must not crash the run; the next query reconnects.
     this.db.on('error', () => undefined);
-    [this.nats, this.redis] = await Promise.all([TestNatsServer.start(), TestRedisServer.start()]);
-    log(`nats ${this.nats.url}, redis ${this.redis.url}, database ${this.database}`);
+    log(`nats ${this.nats.url}, redis ${this.redis.url}, postgres ${this.postgres.url}`);
 
     for (const name of ['central-a', 'central-b']) {
       this.centrals.push(
@@ -90,7 +83,7 @@ export class ChaosCluster {
           NATS_URL: this.nats.url,
           NATS_PREFIX: this.prefix,
           LOG_LEVEL: 'error',
-          DATABASE_URL: this.databaseUrl,
+          DATABASE_URL: this.postgres.url,
           DATABASE_POOL_SIZE: '8',
           DATA_DIR: join(this.dir, name),
           REDIS_URL: this.redis.url,
@@ -178,17 +171,16 @@ export class ChaosCluster {
     );
   }
 
-  /** Stops every child and server it started and drops its database; safe to call on a half-started cluster. */
+  /** Stops every child and server it started; safe to call on a half-started cluster. */
   async stop(): Promise<void> {
     await Promise.allSettled([...this.stores.map((s) => s.process.stop()), ...this.centrals.map((c) => c.stop())]);
-    await Promise.allSettled([...this.stores.map((s) => s.proxy.close()), this.nats?.stop(), this.redis?.stop()]);
     await this.db?.end().catch(() => undefined);
-    if (this.admin) {
-      if (this.databaseCreated) {
-        await this.admin.query(`drop database if exists ${this.database} with (force)`).catch(() => undefined);
-      }
-      await this.admin.end().catch(() => undefined);
-    }
+    await Promise.allSettled([
+      ...this.stores.map((s) => s.proxy.close()),
+      this.nats?.stop(),
+      this.redis?.stop(),
+      this.postgres?.stop(),
+    ]);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

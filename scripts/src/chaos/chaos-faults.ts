@@ -47,6 +47,11 @@ export async function injectFault(
       await sleep(fault.downMs);
       await cluster.redis.restart();
       return;
+    case 'postgres-down':
+      await cluster.postgres.kill();
+      await sleep(fault.downMs);
+      await cluster.postgres.restart();
+      return;
     case 'cut-off':
       return withStore(cluster.stores[fault.store], async (store) => {
         store.proxy.cut();

@@ -24,6 +24,7 @@ export type Fault =
   | { kind: 'kill-central'; central: number; downMs: number }
   | { kind: 'nats-down'; downMs: number }
   | { kind: 'redis-down'; downMs: number }
+  | { kind: 'postgres-down'; downMs: number }
   | { kind: 'cut-off'; store: number; events: number }
   | { kind: 'duplicates'; store: number; count: number }
   | { kind: 'restore-store'; store: number; afterMs: number }
@@ -37,6 +38,7 @@ export const FAULT_KINDS = [
   'kill-central',
   'nats-down',
   'redis-down',
+  'postgres-down',
   'cut-off',
   'duplicates',
   'restore-store',
@@ -94,6 +96,7 @@ export function planChaos(options: PlanOptions): Step[] {
         return { kind, central: int(0, 1), downMs: int(200, 2_000) };
       case 'nats-down':
       case 'redis-down':
+      case 'postgres-down':
         return { kind, downMs: int(500, 3_000) };
       case 'cut-off':
         return { kind, store: int(0, options.stores - 1), events: options.cutOffEvents };

@@ -21,7 +21,6 @@ export type ChaosOptions = {
   lanes: number;
   faultEvery: number;
   cutOffEvents: number;
-  adminUrl: string;
   log: (line: string) => void;
   /** Aborting stops new operations and cleans up without an audit (runChaos rejects). */
   signal?: AbortSignal;
@@ -68,7 +67,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     stores: options.stores,
     skus,
     openingStock: 40,
-    adminUrl: options.adminUrl,
     log,
   });
   try {
