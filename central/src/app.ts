@@ -10,7 +10,7 @@ import {
 import Fastify, { type FastifyInstance } from 'fastify';
 import { catalogPlugin } from './catalog/catalog-plugin';
 import { commandRelayPlugin } from './commands/command-relay-plugin';
-import type { CentralConfig } from './config/config';
+import { type CentralConfig, centralTokens } from './config/config';
 import { configPlugin } from './config/config-plugin';
 import { classifyDatabaseError } from './db/database-unavailable';
 import { dbPlugin } from './db/db-plugin';
@@ -44,16 +44,9 @@ export async function buildApp(config: CentralConfig, options: BuildOptions = {}
   app.register(errorHandlerPlugin, { classify: classifyDatabaseError });
   app.register(drainOnClosePlugin);
   app.register(observabilityPlugin, { service: 'central' });
-  app.register(rateLimitPlugin, {
-    perMinute: config.RATE_LIMIT_PER_MINUTE,
-    tokens: [config.HQ_ADMIN_TOKEN, config.HQ_VIEWER_TOKEN],
-  });
-  app.register(authPlugin, {
-    tokens: [
-      { token: config.HQ_ADMIN_TOKEN, role: 'admin' },
-      { token: config.HQ_VIEWER_TOKEN, role: 'viewer' },
-    ],
-  });
+  const tokens = centralTokens(config);
+  app.register(rateLimitPlugin, { perMinute: config.RATE_LIMIT_PER_MINUTE, tokens: tokens.map((t) => t.token) });
+  app.register(authPlugin, { tokens });
   app.register(dbPlugin);
   app.register(natsPlugin);
   app.register(redisPlugin);

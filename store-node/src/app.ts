@@ -9,7 +9,7 @@ import {
   serverOptions,
 } from '@stocksync/shared/service';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { StoreConfig } from './config/config';
+import { type StoreConfig, storeTokens } from './config/config';
 import { configPlugin } from './config/config-plugin';
 import { dbPlugin } from './db/db-plugin';
 import type { Clock } from './domain/clock';
@@ -36,7 +36,7 @@ export async function buildStoreApp(config: StoreConfig, opts: BuildOptions = {}
   await app.register(errorHandlerPlugin);
   await app.register(drainOnClosePlugin);
   await app.register(observabilityPlugin, { service: 'store-node' });
-  await app.register(authPlugin, { tokens: [{ token: config.STORE_TOKEN, role: 'admin' }] });
+  await app.register(authPlugin, { tokens: storeTokens(config) });
   await app.register(dbPlugin);
   await app.register(swagger, {
     openapi: {

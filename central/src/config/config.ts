@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { loadConfig } from '@stocksync/shared/service';
+import { type AuthToken, loadConfig, tokensFromSettings } from '@stocksync/shared/service';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -25,6 +25,9 @@ export const CentralConfigSchema = Type.Object({
   SSE_HEARTBEAT_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 15_000 }),
   HQ_ADMIN_TOKEN: Type.String({ minLength: 8 }),
   HQ_VIEWER_TOKEN: Type.String({ minLength: 8 }),
+  /** During a rotation: the token being replaced, still accepted (and counted) until removed. */
+  HQ_ADMIN_TOKEN_PREVIOUS: Type.Optional(Type.String({ minLength: 8 })),
+  HQ_VIEWER_TOKEN_PREVIOUS: Type.Optional(Type.String({ minLength: 8 })),
   // An enum (not a union of literals) so a bad value gives one readable error line.
   LOG_LEVEL: Type.Unsafe<(typeof LOG_LEVELS)[number]>({ type: 'string', enum: [...LOG_LEVELS], default: 'info' }),
   STORE_OFFLINE_AFTER_MS: Type.Integer({ minimum: 1, default: 15_000 }),
@@ -40,7 +43,19 @@ export const CentralConfigSchema = Type.Object({
 });
 export type CentralConfig = Static<typeof CentralConfigSchema>;
 
+/** Every bearer token central accepts, with its role; throws ConfigError when two settings share one. */
+export function centralTokens(config: CentralConfig): AuthToken[] {
+  return tokensFromSettings([
+    { setting: 'HQ_ADMIN_TOKEN', value: config.HQ_ADMIN_TOKEN, role: 'admin' },
+    { setting: 'HQ_VIEWER_TOKEN', value: config.HQ_VIEWER_TOKEN, role: 'viewer' },
+    { setting: 'HQ_ADMIN_TOKEN_PREVIOUS', value: config.HQ_ADMIN_TOKEN_PREVIOUS, role: 'admin', retiring: true },
+    { setting: 'HQ_VIEWER_TOKEN_PREVIOUS', value: config.HQ_VIEWER_TOKEN_PREVIOUS, role: 'viewer', retiring: true },
+  ]);
+}
+
 /** Throws ConfigError (one line naming the setting) on a bad or missing variable. */
 export function loadCentralConfig(env: Record<string, string | undefined> = process.env): CentralConfig {
-  return loadConfig(CentralConfigSchema, env);
+  const config = loadConfig(CentralConfigSchema, env);
+  centralTokens(config);
+  return config;
 }

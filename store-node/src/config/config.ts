@@ -1,9 +1,11 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { loadConfig } from '@stocksync/shared/service';
+import { type AuthToken, loadConfig, tokensFromSettings } from '@stocksync/shared/service';
 
 export const StoreConfigSchema = Type.Object({
   STORE_ID: Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9][a-z0-9-]*$' }),
   STORE_TOKEN: Type.String({ minLength: 8 }),
+  /** During a rotation: the token being replaced, still accepted (and counted) until removed. */
+  STORE_TOKEN_PREVIOUS: Type.Optional(Type.String({ minLength: 8 })),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 7001 }),
   HOST: Type.String({ default: '127.0.0.1' }),
   DATA_DIR: Type.String({ minLength: 1, default: './data' }),
@@ -33,5 +35,15 @@ export const StoreConfigSchema = Type.Object({
 });
 export type StoreConfig = Static<typeof StoreConfigSchema>;
 
-export const loadStoreConfig = (env: Record<string, string | undefined> = process.env): StoreConfig =>
-  loadConfig(StoreConfigSchema, env);
+/** The POS tokens the node accepts; throws ConfigError when the previous one equals the current one. */
+export const storeTokens = (config: StoreConfig): AuthToken[] =>
+  tokensFromSettings([
+    { setting: 'STORE_TOKEN', value: config.STORE_TOKEN, role: 'admin' },
+    { setting: 'STORE_TOKEN_PREVIOUS', value: config.STORE_TOKEN_PREVIOUS, role: 'admin', retiring: true },
+  ]);
+
+export function loadStoreConfig(env: Record<string, string | undefined> = process.env): StoreConfig {
+  const config = loadConfig(StoreConfigSchema, env);
+  storeTokens(config);
+  return config;
+}
