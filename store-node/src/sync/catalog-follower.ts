@@ -96,6 +96,16 @@ export function startCatalogFollower(nc: NatsConnection, deps: Deps) {
     });
   });
 
+  // After a reconnect the watches start over, replaying every key's latest value (upserts ignore what
+  // they already hold). A server that came back without its storage has a new, empty bucket that
+  // central fills again; the client's own resume would wait for sequences that bucket never had.
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (stopped) break;
+      if (status.type === 'reconnect') for (const stop of stops.splice(0)) stop();
+    }
+  })();
+
   return {
     stop() {
       stopped = true;

@@ -18,7 +18,8 @@ const COMMANDS_IN_FLIGHT = 1;
 /**
  * The store's durable consumer on INV_COMMANDS: an offline store gets its commands when it returns.
  * Each command is applied in the write queue and acked after it is durable; a failure naks it for
- * redelivery. If the consumer breaks (stream recreated, NATS restarted) it subscribes again.
+ * redelivery. If the consumer breaks (stream recreated, NATS restarted, its storage lost) it subscribes
+ * again, creating the stream and the consumer where they are missing.
  */
 export function startCommandConsumer(
   nc: NatsConnection,
@@ -54,6 +55,9 @@ export function startCommandConsumer(
     }
     const consumer = await jetstream(nc).consumers.get(config.name, durable);
     const messages = await consumer.consume({
+      // A consumer or stream that is gone ends this consume, and the loop creates them again: left to
+      // itself the client waits for someone else to restore them, and nobody would.
+      abort_on_missing_resource: true,
       callback: (msg) => {
         let command: ReturnType<typeof storeCommand.parse>;
         try {
@@ -89,6 +93,14 @@ export function startCommandConsumer(
     }
   };
   const running = run();
+  // After a reconnect, subscribe again at once: a server that came back without its storage lost the
+  // durable consumer, and the client would only notice after missing heartbeats.
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (stopped) break;
+      if (status.type === 'reconnect') void close?.().catch(() => undefined);
+    }
+  })();
   return {
     async stop() {
       stopped = true;
