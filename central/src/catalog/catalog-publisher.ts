@@ -5,6 +5,7 @@ import { type CatalogProduct, type StoreSkuSettings, storeSettingsKey } from '@s
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/database';
 import { createProductsRepository, type ProductRow } from '../db/products-repository';
+import { type PublishVersions, productPublishVersions, settingsPublishVersions } from '../db/publish-versions';
 import { createStoreSettingsRepository, type StoreSkuSettingsRow } from '../db/store-settings-repository';
 import type { NatsLink } from '../sync/nats-link';
 import { normalizePrice } from './price';
@@ -60,8 +61,12 @@ export class CatalogPublisher {
   }
 
   start(): void {
-    // NATS back (or up for the first time): publish what was written meanwhile without waiting for the timer.
-    this.offUp = this.opts.nats.onUp(() => void this.flush());
+    // NATS back (or up for the first time): publish what was written meanwhile without waiting for the
+    // timer, and open the buckets again: a server that came back without its storage lost them.
+    this.offUp = this.opts.nats.onUp(() => {
+      this.buckets = undefined;
+      void this.flush();
+    });
     const tick = () => {
       void this.flush().finally(() => {
         if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs);
@@ -97,18 +102,36 @@ export class CatalogPublisher {
     return next;
   }
 
-  /** Creates both buckets if missing (default options, as the stores open them). */
+  /**
+   * Creates both buckets if missing (default options, as the stores open them), and publishes every
+   * row again into a bucket that holds fewer keys than were ever published to it.
+   */
   private async open(nc: NatsConnection): Promise<{ catalog: KV; settings: KV }> {
     if (this.buckets?.nc === nc) return this.buckets;
     const kvm = new Kvm(jetstream(nc, { timeout: this.opts.putTimeoutMs }));
     const { names } = this.opts.nats;
-    const buckets = {
-      nc,
-      catalog: await kvm.create(names.catalogBucket),
-      settings: await kvm.create(names.storeSettingsBucket),
-    };
-    this.buckets = buckets;
-    return buckets;
+    const catalog = await kvm.create(names.catalogBucket);
+    const settings = await kvm.create(names.storeSettingsBucket);
+    await this.republishIfLost(catalog, productPublishVersions(this.opts.db));
+    await this.republishIfLost(settings, settingsPublishVersions(this.opts.db));
+    this.buckets = { nc, catalog, settings };
+    return this.buckets;
+  }
+
+  /**
+   * NATS restarted without its JetStream storage, or the bucket was deleted: its keys are gone while
+   * PostgreSQL says they were published, so stores (and any store set up later) would never get them.
+   * Counted before the bucket is read: a key counted as published is already in an intact bucket.
+   */
+  private async republishIfLost(bucket: KV, versions: PublishVersions): Promise<void> {
+    const published = await versions.publishedCount();
+    const status = await bucket.status();
+    if (status.values >= published) return;
+    const rows = await versions.republishAll();
+    this.opts.log.warn(
+      { bucket: status.bucket, keys: status.values, published, republishing: rows },
+      'catalog bucket lost keys (NATS storage lost?): publishing every row again',
+    );
   }
 
   private async pass(nc: NatsConnection): Promise<void> {
@@ -142,7 +165,11 @@ export class CatalogPublisher {
   private async put<R extends { version: number }>(rows: readonly R[], put: (row: R) => Promise<number>) {
     const results = await Promise.allSettled(rows.map(put));
     const failed = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
-    if (failed.length > 0) this.opts.log.warn({ failed: failed.length, err: failed[0] }, 'catalog puts failed');
+    if (failed.length > 0) {
+      this.opts.log.warn({ failed: failed.length, err: failed[0] }, 'catalog puts failed');
+      // e.g. the bucket's stream is gone: the next pass opens (creates) it again.
+      this.buckets = undefined;
+    }
     return rows.filter((_, i) => results[i]?.status === 'fulfilled');
   }
 }

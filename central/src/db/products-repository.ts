@@ -138,14 +138,6 @@ export function createProductsRepository(db: Database) {
         from json_to_recordset(${values}::json) as v(sku text, version int4)
         where p.sku = v.sku and p.published_version < v.version`);
     },
-
-    async unpublishedCount(): Promise<number> {
-      const [row] = await db
-        .select({ n: sql<number>`count(*)::int` })
-        .from(products)
-        .where(sql`${products.version} > ${products.publishedVersion}`);
-      return Number(row?.n ?? 0);
-    },
   };
 }
 export type ProductsRepository = ReturnType<typeof createProductsRepository>;

@@ -58,14 +58,6 @@ export function createStoreSettingsRepository(db: Database) {
         from json_to_recordset(${values}::json) as v("storeId" text, sku text, version int4)
         where s.store_id = v."storeId" and s.sku = v.sku and s.published_version < v.version`);
     },
-
-    async unpublishedCount(): Promise<number> {
-      const [row] = await db
-        .select({ n: sql<number>`count(*)::int` })
-        .from(storeSkuSettings)
-        .where(sql`${storeSkuSettings.version} > ${storeSkuSettings.publishedVersion}`);
-      return Number(row?.n ?? 0);
-    },
   };
 }
 export type StoreSettingsRepository = ReturnType<typeof createStoreSettingsRepository>;
