@@ -29,8 +29,9 @@ export const commandRelayPlugin = fp<CommandRelayPluginOptions>(
     if (opts.enabled === false) return;
     app.addHook('onReady', async () => {
       relay.start();
-      // Commands enqueued while NATS was down go out as soon as it is back, not at the next poll.
-      app.nats.onUp(() => relay.notify());
+      // Commands enqueued while NATS was down go out as soon as it is back, not at the next poll; and
+      // the stream is looked at again, since a server can come back without its storage.
+      app.nats.onUp(() => relay.reconnected());
     });
     app.addHook('onClose', async () => relay.stop());
   },

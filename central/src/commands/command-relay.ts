@@ -7,6 +7,7 @@ import type { Database } from '../db/database';
 import type { NatsClients } from '../sync/nats-link';
 
 const MIN_BACKOFF_MS = 100;
+const HOUR_MS = 3_600_000;
 const MAX_BACKOFF_MS = 5_000;
 
 export type CommandRelayOptions = {
@@ -81,6 +82,12 @@ export class CommandRelay {
     this.wake?.();
   }
 
+  /** NATS is back: check the stream before the next round (see republishIfLost), then relay. */
+  reconnected(): void {
+    this.streamReady = false;
+    this.notify();
+  }
+
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
@@ -99,6 +106,7 @@ export class CommandRelay {
     if (!nats) return 0;
     if (!this.streamReady) {
       await ensureCommandsStream(nats.jsm, this.deps.names);
+      await this.republishIfLost(nats.jsm);
       this.streamReady = true;
     }
     const { published, failure } = await this.deps.db.transaction(async (tx) => {
@@ -120,6 +128,26 @@ export class CommandRelay {
     this.published?.inc(published);
     if (failure !== undefined) throw failure;
     return published;
+  }
+
+  /**
+   * A stream holding fewer messages than central published within its retention lost them (nats-server
+   * back without its storage): a store that had not read its commands yet never would. Every command
+   * of the retention window goes out again, in order; stores apply each command once (by its id).
+   * The count leaves out the window's last hour, whose oldest messages may just have aged out.
+   */
+  private async republishIfLost(jsm: JetStreamManager): Promise<void> {
+    const config = commandsStreamConfig(this.deps.names);
+    const retentionMs = config.max_age / 1e6;
+    const { state } = await jsm.streams.info(config.name);
+    const outbox = createCommandOutboxRepository(this.deps.db);
+    const published = await outbox.publishedSince(new Date(Date.now() - retentionMs + HOUR_MS));
+    if (state.messages >= published) return;
+    const again = await outbox.unpublishSince(new Date(Date.now() - retentionMs));
+    this.deps.log.warn(
+      { stream: config.name, messages: state.messages, published, republishing: again },
+      'commands stream lost messages (NATS storage lost?): publishing the retention window again',
+    );
   }
 
   /** Publishes one store's commands in order and stops at the first that JetStream did not acknowledge. */

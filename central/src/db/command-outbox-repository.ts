@@ -1,5 +1,5 @@
 import type { StoreCommand } from '@stocksync/shared';
-import { and, asc, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, gt, inArray, isNull, sql } from 'drizzle-orm';
 import { type Database, rowsOf } from './database';
 import { commandOutbox } from './schema';
 
@@ -46,6 +46,25 @@ export function createCommandOutboxRepository(db: Database) {
         .update(commandOutbox)
         .set({ publishedAt: at })
         .where(and(inArray(commandOutbox.id, [...ids]), isNull(commandOutbox.publishedAt)));
+    },
+
+    /** Commands JetStream acknowledged after `since`. */
+    async publishedSince(since: Date): Promise<number> {
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(commandOutbox)
+        .where(gt(commandOutbox.publishedAt, since));
+      return Number(row?.n ?? 0);
+    },
+
+    /** Marks the commands published after `since` unpublished again, so the relay sends them again. */
+    async unpublishSince(since: Date): Promise<number> {
+      const rows = await db
+        .update(commandOutbox)
+        .set({ publishedAt: null })
+        .where(gt(commandOutbox.publishedAt, since))
+        .returning({ id: commandOutbox.id });
+      return rows.length;
     },
 
     async pending(): Promise<number> {

@@ -50,6 +50,21 @@ export function createEventBufferRepository(db: Database) {
       await db.delete(eventBuffer).where(and(eq(eventBuffer.storeId, storeId), inArray(eventBuffer.seq, [...seqs])));
     },
 
+    /**
+     * Stores whose last heartbeat said JetStream acknowledged events beyond what central applied, with
+     * nothing buffered and an intact chain: normally events still on their way through the stream.
+     */
+    async behindTheirStream(): Promise<Array<{ storeId: string; lastSeq: number; acked: number }>> {
+      const acked = sql<number>`${stores.reportedLastSeq} - ${stores.reportedPending}`;
+      const rows = await db
+        .select({ storeId: stores.storeId, lastSeq: stores.lastSeq, acked })
+        .from(stores)
+        .where(
+          and(sql`${acked} > ${stores.lastSeq}`, eq(stores.bufferedEvents, 0), sql`${stores.chainStatus} <> 'broken'`),
+        );
+      return rows.map((r) => ({ storeId: r.storeId, lastSeq: Number(r.lastSeq), acked: Number(r.acked) }));
+    },
+
     /** Stores with buffered events or a blocked chain, with the lowest buffered seq beyond the cursor. */
     async gapCandidates(): Promise<GapCandidate[]> {
       const rows = await db

@@ -85,8 +85,28 @@ export class GapRepair {
         // Blocked by a bad event with nothing buffered behind it: ask for everything from there.
         else if (broken) this.request(storeId, { fromSeq: lastSeq + 1 }, true);
       }
+      await this.askForLostEvents();
     } catch (err) {
       log.warn({ err }, 'gap repair sweep failed');
+    }
+  }
+
+  /**
+   * Events JetStream acknowledged to a store and then lost (nats-server back without its storage):
+   * no later event shows a gap, so ask for them when a store's heartbeat claims more than central
+   * applied while the apply consumer has nothing left to deliver. The consumer is read before the
+   * stores: everything it had delivered by then is committed, so a cursor still short of the claim
+   * is not an apply in progress.
+   */
+  private async askForLostEvents(): Promise<void> {
+    const repo = createEventBufferRepository(this.opts.db);
+    const clients = this.opts.nats.clients;
+    if (!clients || (await repo.behindTheirStream()).length === 0) return;
+    const { eventsStream, centralDurable } = clients.names;
+    const consumer = await clients.jsm.consumers.info(eventsStream, centralDurable);
+    if (consumer.num_pending > 0 || consumer.num_ack_pending > 0) return;
+    for (const { storeId, lastSeq, acked } of await repo.behindTheirStream()) {
+      this.request(storeId, { fromSeq: lastSeq + 1, toSeq: acked }, false);
     }
   }
 
