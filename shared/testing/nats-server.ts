@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +84,14 @@ export class TestNatsServer {
 
   async restart(): Promise<void> {
     await this.kill();
+    await this.startProcess();
+  }
+
+  /** Killed and started again with an empty store directory: every stream, consumer and KV bucket is gone. */
+  async restartEmpty(): Promise<void> {
+    await this.kill();
+    rmSync(this.storeDir, { recursive: true, force: true });
+    mkdirSync(this.storeDir);
     await this.startProcess();
   }
 
