@@ -1,4 +1,4 @@
-import { Kvm } from '@nats-io/kv';
+import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CatalogProductSchema, compileValidator, type NatsNames, StoreSkuSettingsSchema } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
@@ -28,19 +28,30 @@ type Deps = {
  */
 export function startCatalogFollower(nc: NatsConnection, deps: Deps) {
   let stopped = false;
-  const stops: Array<() => void> = [];
+  /** Each running watch, with when its bucket's stream was created. */
+  const watches: Array<{ kv: KV; created: string; stop: () => void }> = [];
+  const stopAll = () => {
+    for (const watch of watches.splice(0)) watch.stop();
+  };
 
   async function follow(bucket: string, key: string, apply: (key: string, value: unknown) => void): Promise<void> {
     const kv = await new Kvm(nc).create(bucket);
+    const { streamInfo } = await kv.status();
     const watch = await kv.watch({ key });
-    stops.push(() => watch.stop());
-    for await (const entry of watch) {
-      if (entry.operation !== 'PUT') continue;
-      try {
-        apply(entry.key, entry.json());
-      } catch (error) {
-        deps.log.warn({ err: (error as Error).message, key: entry.key }, 'catalog entry ignored');
+    const running = { kv, created: streamInfo.created, stop: () => watch.stop() };
+    watches.push(running);
+    try {
+      for await (const entry of watch) {
+        if (entry.operation !== 'PUT') continue;
+        try {
+          apply(entry.key, entry.json());
+        } catch (error) {
+          deps.log.warn({ err: (error as Error).message, key: entry.key }, 'catalog entry ignored');
+        }
       }
+    } finally {
+      const index = watches.indexOf(running);
+      if (index >= 0) watches.splice(index, 1);
     }
   }
 
@@ -71,7 +82,7 @@ export function startCatalogFollower(nc: NatsConnection, deps: Deps) {
         writeFailed = true;
         pauseMs = Math.min(pauseMs * 2, MAX_PAUSE_MS);
         deps.log.error({ err: error, what }, 'catalog write failed; reading the catalog again');
-        for (const stop of stops.splice(0)) stop();
+        stopAll();
       },
     );
   // The two buckets are independent streams: a store minimum may arrive before its product.
@@ -96,20 +107,32 @@ export function startCatalogFollower(nc: NatsConnection, deps: Deps) {
     });
   });
 
-  // After a reconnect the watches start over, replaying every key's latest value (upserts ignore what
-  // they already hold). A server that came back without its storage has a new, empty bucket that
-  // central fills again; the client's own resume would wait for sequences that bucket never had.
+  // A server that came back without its storage has a new, empty bucket that central fills again, and
+  // the client's own resume would wait for sequences that bucket never had: after a reconnect, a watch
+  // whose bucket was created again (or is missing) starts over. Others resume by themselves, sparing
+  // a replay of the whole catalog on every flaky link.
   void (async () => {
     for await (const status of nc.status()) {
       if (stopped) break;
-      if (status.type === 'reconnect') for (const stop of stops.splice(0)) stop();
+      if (status.type !== 'reconnect') continue;
+      for (const watch of [...watches]) {
+        void watch.kv.status().then(
+          ({ streamInfo }) => streamInfo.created !== watch.created && restart(watch),
+          () => restart(watch),
+        );
+      }
     }
   })();
+  function restart(watch: (typeof watches)[number]) {
+    if (!watches.includes(watch)) return;
+    deps.log.warn('catalog bucket created again (NATS storage lost?): reading it from the start');
+    watch.stop();
+  }
 
   return {
     stop() {
       stopped = true;
-      for (const stop of stops) stop();
+      stopAll();
     },
   };
 }
