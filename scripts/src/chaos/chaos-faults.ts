@@ -42,6 +42,12 @@ export async function injectFault(
       await sleep(fault.downMs);
       await cluster.nats.restart();
       return;
+    case 'nats-storage-lost':
+      // Back on an empty store directory: streams, consumers, KV buckets and acknowledged messages gone.
+      await cluster.nats.kill();
+      await sleep(fault.downMs);
+      await cluster.nats.restartEmpty();
+      return;
     case 'redis-down':
       await cluster.redis.kill();
       await sleep(fault.downMs);
@@ -79,8 +85,13 @@ export async function injectFault(
   }
 }
 
-/** Runs a fault on a running store no other fault is working on (faults of several lanes overlap). */
+/**
+ * Runs a fault on a store once no other fault is working on it (faults of several lanes overlap). It
+ * waits for the other fault rather than skipping: a skipped cut-off left a run without its backlog.
+ */
 async function withStore(store: StoreNode | undefined, fault: (store: StoreNode) => Promise<void>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (store?.busy && Date.now() < deadline) await sleep(100);
   if (!store?.process.running || store.busy) return;
   store.busy = true;
   try {

@@ -23,6 +23,7 @@ export type Fault =
   | { kind: 'kill-store'; store: number; downMs: number }
   | { kind: 'kill-central'; central: number; downMs: number }
   | { kind: 'nats-down'; downMs: number }
+  | { kind: 'nats-storage-lost'; downMs: number }
   | { kind: 'redis-down'; downMs: number }
   | { kind: 'postgres-down'; downMs: number }
   | { kind: 'cut-off'; store: number; events: number }
@@ -37,6 +38,7 @@ export const FAULT_KINDS = [
   'kill-store',
   'kill-central',
   'nats-down',
+  'nats-storage-lost',
   'redis-down',
   'postgres-down',
   'cut-off',
@@ -95,6 +97,7 @@ export function planChaos(options: PlanOptions): Step[] {
       case 'kill-central':
         return { kind, central: int(0, 1), downMs: int(200, 2_000) };
       case 'nats-down':
+      case 'nats-storage-lost':
       case 'redis-down':
       case 'postgres-down':
         return { kind, downMs: int(500, 3_000) };
