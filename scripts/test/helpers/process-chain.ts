@@ -59,6 +59,7 @@ export async function startProcessChain(opts: { name: string; centralEnv?: Recor
     central,
     /** A client of central's database, for assertions on its tables. */
     db,
+    databaseUrl: url.toString(),
     tokens,
     storeDir: (storeId: string) => join(dir, storeId),
     async startStore(storeId: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
