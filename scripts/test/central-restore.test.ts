@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, http } from './helpers/http-client';
+import { eventually } from './helpers/http-client';
 import { type ProcessChain, startProcessChain } from './helpers/process-chain';
 
 type Stock = { sku: string; onHand: number; reserved: number; version: number };
@@ -14,12 +14,8 @@ describe("central restored from an older backup catches up from the stores' ledg
   }, 60_000);
   afterAll(() => chain?.stop());
 
-  const hq = <T>(method: string, path: string, body?: unknown) =>
-    http<T>(chain.central.url, chain.tokens.admin, method, path, body);
-  const at = <T>(store: { url: string }, method: string, path: string, body?: unknown) =>
-    http<T>(store.url, chain.tokens.store, method, path, body);
   const storeSeq = async (store: { url: string }) =>
-    (await at<{ lastSeq: number }>(store, 'GET', '/sync')).body.lastSeq;
+    (await chain.at<{ lastSeq: number }>(store, 'GET', '/sync')).body.lastSeq;
   const centralSeq = async (storeId: string) =>
     Number((await chain.db.query('select last_seq from stores where store_id = $1', [storeId])).rows[0]?.last_seq);
   const centralStock = async (storeId: string, sku: string) =>
@@ -32,19 +28,19 @@ describe("central restored from an older backup catches up from the stores' ledg
 
   it('applies every event the backup lacks, once, with no store sending anything new', async () => {
     for (const sku of ['HR-1', 'HR-2'])
-      expect((await hq('POST', '/products', { sku, name: sku, price: '2.00' })).status).toBe(201);
+      expect((await chain.hq('POST', '/products', { sku, name: sku, price: '2.00' })).status).toBe(201);
     const s1 = await chain.startStore('s1');
     const s2 = await chain.startStore('s2');
     const stores = { s1, s2 };
     for (const s of [s1, s2]) {
       await eventually(
         'catalog',
-        async () => (await at<{ items: unknown[] }>(s, 'GET', '/products')).body.items?.length,
+        async () => (await chain.at<{ items: unknown[] }>(s, 'GET', '/products')).body.items?.length,
         (n) => n === 2,
       );
       expect(
         (
-          await at(s, 'POST', '/receipts', {
+          await chain.at(s, 'POST', '/receipts', {
             lines: [
               { sku: 'HR-1', qty: 20 },
               { sku: 'HR-2', qty: 20 },
@@ -66,10 +62,10 @@ describe("central restored from an older backup catches up from the stores' ledg
     execFileSync('pg_dump', ['-Fc', '--no-owner', '-d', chain.databaseUrl, '-f', dump]);
 
     // After the backup: sales at both stores and a transfer requested and shipped.
-    expect((await at(s1, 'POST', '/sales', { lines: [{ sku: 'HR-1', qty: 2 }] })).status).toBe(201);
+    expect((await chain.at(s1, 'POST', '/sales', { lines: [{ sku: 'HR-1', qty: 2 }] })).status).toBe(201);
     expect(
       (
-        await at(s2, 'POST', '/sales', {
+        await chain.at(s2, 'POST', '/sales', {
           lines: [
             { sku: 'HR-2', qty: 3 },
             { sku: 'HR-1', qty: 1 },
@@ -77,7 +73,7 @@ describe("central restored from an older backup catches up from the stores' ledg
         })
       ).status,
     ).toBe(201);
-    const transfer = await hq<Transfer>('POST', '/transfers', {
+    const transfer = await chain.hq<Transfer>('POST', '/transfers', {
       sku: 'HR-1',
       fromStoreId: 's1',
       toStoreId: 's2',
@@ -86,7 +82,7 @@ describe("central restored from an older backup catches up from the stores' ledg
     expect(transfer.status).toBe(201);
     await eventually(
       'transfer at s1',
-      async () => (await at<Transfer>(s1, 'POST', `/transfers/${transfer.body.id}/ship`)).body.status,
+      async () => (await chain.at<Transfer>(s1, 'POST', `/transfers/${transfer.body.id}/ship`)).body.status,
       (s) => s === 'in_transit',
     );
     await caughtUp();
@@ -100,7 +96,7 @@ describe("central restored from an older backup catches up from the stores' ledg
     await caughtUp();
     for (const [storeId, store] of Object.entries(stores)) {
       for (const sku of ['HR-1', 'HR-2']) {
-        const local = (await at<Stock>(store, 'GET', `/stock/${sku}`)).body;
+        const local = (await chain.at<Stock>(store, 'GET', `/stock/${sku}`)).body;
         expect(await centralStock(storeId, sku)).toEqual({
           sku,
           onHand: local.onHand,
@@ -118,11 +114,10 @@ describe("central restored from an older backup catches up from the stores' ledg
     expect(ledger?.n).toBe(ledger?.distinct);
     // A transfer created after the backup is HQ's own row, in no store ledger: central cannot rebuild it,
     // and its shipment is not dropped silently but shown to HQ as a discrepancy naming it.
-    expect((await hq('GET', `/transfers/${transfer.body.id}`)).status).toBe(404);
-    const found = await hq<{ items: Array<{ kind: string; ref: string | null; storeId: string; actual: number }> }>(
-      'GET',
-      '/discrepancies?kind=transfer_conflict',
-    );
+    expect((await chain.hq('GET', `/transfers/${transfer.body.id}`)).status).toBe(404);
+    const found = await chain.hq<{
+      items: Array<{ kind: string; ref: string | null; storeId: string; actual: number }>;
+    }>('GET', '/discrepancies?kind=transfer_conflict');
     expect(found.body.items).toEqual([expect.objectContaining({ ref: transfer.body.id, storeId: 's1', actual: 4 })]);
   }, 180_000);
 });

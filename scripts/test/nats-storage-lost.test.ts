@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, http } from './helpers/http-client';
+import { eventually } from './helpers/http-client';
 import { type ProcessChain, startProcessChain } from './helpers/process-chain';
 
 type Product = { sku: string };
@@ -16,14 +16,12 @@ describe('NATS comes back without its JetStream storage', () => {
   }, 60_000);
   afterAll(() => chain?.stop());
 
-  const hq = <T>(method: string, path: string, body?: unknown) =>
-    http<T>(chain.central.url, chain.tokens.admin, method, path, body);
-  const at = <T>(store: { url: string }, method: string, path: string, body?: unknown) =>
-    http<T>(store.url, chain.tokens.store, method, path, body);
   const skusAt = async (store: { url: string }) =>
-    ((await at<{ items: Product[] }>(store, 'GET', '/products?limit=100')).body.items ?? []).map((p) => p.sku).sort();
+    ((await chain.at<{ items: Product[] }>(store, 'GET', '/products?limit=100')).body.items ?? [])
+      .map((p) => p.sku)
+      .sort();
   const transfersAt = async (store: { url: string }) =>
-    (await at<{ items: Transfer[] }>(store, 'GET', '/transfers')).body.items ?? [];
+    (await chain.at<{ items: Transfer[] }>(store, 'GET', '/transfers')).body.items ?? [];
   const centralOnHand = async (storeId: string, sku: string) =>
     (
       await chain.db.query<{ n: number }>('select on_hand as n from stock where store_id = $1 and sku = $2', [
@@ -35,7 +33,7 @@ describe('NATS comes back without its JetStream storage', () => {
 
   it('loses nothing central or a store was promised, and rebuilds streams, consumers and the catalog', async () => {
     for (const sku of ['JS-1', 'JS-2']) {
-      expect((await hq('POST', '/products', { sku, name: sku, price: '1.00' })).status).toBe(201);
+      expect((await chain.hq('POST', '/products', { sku, name: sku, price: '1.00' })).status).toBe(201);
     }
     const s1 = await chain.startStore('s1');
     const s2 = await chain.startStore('s2');
@@ -45,8 +43,8 @@ describe('NATS comes back without its JetStream storage', () => {
         () => skusAt(s),
         (skus) => skus.length === 2,
       );
-    expect((await at(s1, 'POST', '/receipts', { lines: [{ sku: 'JS-1', qty: 10 }] })).status).toBe(201);
-    expect((await at(s2, 'POST', '/receipts', { lines: [{ sku: 'JS-2', qty: 10 }] })).status).toBe(201);
+    expect((await chain.at(s1, 'POST', '/receipts', { lines: [{ sku: 'JS-1', qty: 10 }] })).status).toBe(201);
+    expect((await chain.at(s2, 'POST', '/receipts', { lines: [{ sku: 'JS-2', qty: 10 }] })).status).toBe(201);
     await eventually(
       'receipts at central',
       () => centralOnHand('s2', 'JS-2'),
@@ -55,7 +53,12 @@ describe('NATS comes back without its JetStream storage', () => {
 
     // In the stream when it is lost: a transfer command s2 (down) never read...
     await s2.kill9();
-    const early = await hq<Transfer>('POST', '/transfers', { sku: 'JS-2', fromStoreId: 's2', toStoreId: 's1', qty: 1 });
+    const early = await chain.hq<Transfer>('POST', '/transfers', {
+      sku: 'JS-2',
+      fromStoreId: 's2',
+      toStoreId: 's1',
+      qty: 1,
+    });
     expect(early.status).toBe(201);
     await eventually(
       'command published',
@@ -64,10 +67,10 @@ describe('NATS comes back without its JetStream storage', () => {
     );
     // ...and a sale s1 published (and marked sent) that central (down) never applied.
     await chain.central.kill9();
-    expect((await at(s1, 'POST', '/sales', { lines: [{ sku: 'JS-1', qty: 1 }] })).status).toBe(201);
+    expect((await chain.at(s1, 'POST', '/sales', { lines: [{ sku: 'JS-1', qty: 1 }] })).status).toBe(201);
     await eventually(
       'sale published',
-      async () => (await at<{ pending: number }>(s1, 'GET', '/sync')).body.pending,
+      async () => (await chain.at<{ pending: number }>(s1, 'GET', '/sync')).body.pending,
       (n) => n === 0,
     );
 
@@ -89,13 +92,13 @@ describe('NATS comes back without its JetStream storage', () => {
     );
 
     // New work after the loss: a sale, a product (also for a store set up now), a whole transfer.
-    expect((await at(s1, 'POST', '/sales', { lines: [{ sku: 'JS-1', qty: 1 }] })).status).toBe(201);
+    expect((await chain.at(s1, 'POST', '/sales', { lines: [{ sku: 'JS-1', qty: 1 }] })).status).toBe(201);
     await eventually(
       'new sale at central',
       () => centralOnHand('s1', 'JS-1'),
       (n) => n === 8,
     );
-    expect((await hq('POST', '/products', { sku: 'JS-3', name: 'JS-3', price: '1.00' })).status).toBe(201);
+    expect((await chain.hq('POST', '/products', { sku: 'JS-3', name: 'JS-3', price: '1.00' })).status).toBe(201);
     for (const s of [s1, s2])
       await eventually(
         'new product',
@@ -110,7 +113,7 @@ describe('NATS comes back without its JetStream storage', () => {
         (skus) => skus.length === 3,
       ),
     ).toEqual(['JS-1', 'JS-2', 'JS-3']);
-    const transfer = await hq<Transfer>('POST', '/transfers', {
+    const transfer = await chain.hq<Transfer>('POST', '/transfers', {
       sku: 'JS-2',
       fromStoreId: 's2',
       toStoreId: 's1',
@@ -119,15 +122,15 @@ describe('NATS comes back without its JetStream storage', () => {
     expect(transfer.status).toBe(201);
     const { id } = transfer.body;
     await eventually('transfer at the source', async () => (await transfersAt(s2)).some((t) => t.id === id), Boolean);
-    expect((await at<Transfer>(s2, 'POST', `/transfers/${id}/ship`)).body.status).toBe('in_transit');
+    expect((await chain.at<Transfer>(s2, 'POST', `/transfers/${id}/ship`)).body.status).toBe('in_transit');
     await eventually(
       'transfer at the target',
-      async () => (await at<Transfer>(s1, 'POST', `/transfers/${id}/receive`)).body.status,
+      async () => (await chain.at<Transfer>(s1, 'POST', `/transfers/${id}/receive`)).body.status,
       (status) => status === 'received',
     );
     await eventually(
       'transfer received at central',
-      async () => (await hq<Transfer>('GET', `/transfers/${id}`)).body.status,
+      async () => (await chain.hq<Transfer>('GET', `/transfers/${id}`)).body.status,
       (status) => status === 'received',
     );
     expect(await centralOnHand('s1', 'JS-2')).toBe(2);

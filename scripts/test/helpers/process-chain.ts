@@ -11,6 +11,7 @@ import {
   TestNatsServer,
 } from '@stocksync/shared/testing';
 import pg from 'pg';
+import { http } from './http-client';
 
 const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -62,6 +63,11 @@ export async function startProcessChain(opts: { name: string; centralEnv?: Recor
     databaseUrl: url.toString(),
     tokens,
     storeDir: (storeId: string) => join(dir, storeId),
+    /** A JSON call to central with the admin token. */
+    hq: <T>(method: string, path: string, body?: unknown) => http<T>(central.url, tokens.admin, method, path, body),
+    /** A JSON call to a store node with the store token. */
+    at: <T>(store: { url: string }, method: string, path: string, body?: unknown) =>
+      http<T>(store.url, tokens.store, method, path, body),
     async startStore(storeId: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
       const store = await ServiceProcess.start(storeId, entries.store, {
         ...common,
