@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { type Database, rowsOf } from './database';
 import { products, storeSkuSettings } from './schema';
 
@@ -7,11 +7,14 @@ import { products, storeSkuSettings } from './schema';
  * `published_version` its KV bucket holds.
  */
 function publishVersions(db: Database, table: typeof products | typeof storeSkuSettings) {
-  const count = async (where: SQL) =>
-    Number(rowsOf<{ n: number }>(await db.execute(sql`select count(*)::int as n from ${table} where ${where}`))[0]?.n);
   return {
     /** Rows whose key the bucket must hold: each was put at least once (keys are never deleted). */
-    publishedCount: () => count(sql`published_version > 0`),
+    async publishedCount(): Promise<number> {
+      const [row] = rowsOf<{ n: number }>(
+        await db.execute(sql`select count(*)::int as n from ${table} where published_version > 0`),
+      );
+      return Number(row?.n ?? 0);
+    },
     /** The bucket lost keys (NATS storage lost): every row goes out again. Returns how many. */
     async republishAll(): Promise<number> {
       const rows = rowsOf(
