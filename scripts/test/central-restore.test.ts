@@ -120,4 +120,37 @@ describe("central restored from an older backup catches up from the stores' ledg
     }>('GET', '/discrepancies?kind=transfer_conflict');
     expect(found.body.items).toEqual([expect.objectContaining({ ref: transfer.body.id, storeId: 's1', actual: 4 })]);
   }, 180_000);
+
+  it('rebuilds every store from nothing when the database is lost without a backup', async () => {
+    const s1 = chain.stores.find((s) => s.name === 's1')!;
+    const s2 = chain.stores.find((s) => s.name === 's2')!;
+    await chain.central.stop();
+    execFileSync('psql', [
+      '-q',
+      '-d',
+      chain.databaseUrl,
+      '-c',
+      'drop schema public cascade; create schema public; drop schema if exists drizzle cascade',
+    ]);
+    await chain.central.start();
+    await eventually(
+      'central rebuilt',
+      async () => [await centralSeq('s1'), await storeSeq(s1), await centralSeq('s2'), await storeSeq(s2)],
+      ([a, b, c, d]) => a === b && c === d,
+      30_000,
+    );
+    for (const [storeId, store] of Object.entries({ s1, s2 })) {
+      for (const sku of ['HR-1', 'HR-2']) {
+        const local = (await chain.at<Stock>(store, 'GET', `/stock/${sku}`)).body;
+        expect(await centralStock(storeId, sku)).toEqual({
+          sku,
+          onHand: local.onHand,
+          reserved: local.reserved,
+          version: local.version,
+        });
+      }
+    }
+    const ledger = await chain.db.query<{ n: string }>('select count(distinct event_id) as n from ledger');
+    expect(Number(ledger.rows[0]?.n)).toBe((await storeSeq(s1)) + (await storeSeq(s2)));
+  }, 120_000);
 });

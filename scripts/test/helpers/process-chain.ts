@@ -62,6 +62,8 @@ export async function startProcessChain(opts: { name: string; centralEnv?: Recor
     db,
     databaseUrl: url.toString(),
     tokens,
+    /** The store nodes started so far. */
+    stores: stores as readonly ServiceProcess[],
     storeDir: (storeId: string) => join(dir, storeId),
     /** A JSON call to central with the admin token. */
     hq: <T>(method: string, path: string, body?: unknown) => http<T>(central.url, tokens.admin, method, path, body),
