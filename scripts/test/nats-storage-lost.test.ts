@@ -53,13 +53,7 @@ describe('NATS comes back without its JetStream storage', () => {
 
     // In the stream when it is lost: a transfer command s2 (down) never read...
     await s2.kill9();
-    const early = await chain.hq<Transfer>('POST', '/transfers', {
-      sku: 'JS-2',
-      fromStoreId: 's2',
-      toStoreId: 's1',
-      qty: 1,
-    });
-    expect(early.status).toBe(201);
+    const early = await chain.requestTransfer('JS-2', 's2', 's1', 1);
     await eventually(
       'command published',
       () => centralCount('select count(*) as n from command_outbox where published_at is null'),
@@ -86,7 +80,7 @@ describe('NATS comes back without its JetStream storage', () => {
     );
     await eventually(
       'the lost transfer command at s2',
-      async () => (await transfersAt(s2)).some((t) => t.id === early.body.id),
+      async () => (await transfersAt(s2)).some((t) => t.id === early),
       (seen) => seen,
       30_000,
     );
@@ -113,14 +107,7 @@ describe('NATS comes back without its JetStream storage', () => {
         (skus) => skus.length === 3,
       ),
     ).toEqual(['JS-1', 'JS-2', 'JS-3']);
-    const transfer = await chain.hq<Transfer>('POST', '/transfers', {
-      sku: 'JS-2',
-      fromStoreId: 's2',
-      toStoreId: 's1',
-      qty: 2,
-    });
-    expect(transfer.status).toBe(201);
-    const { id } = transfer.body;
+    const id = await chain.requestTransfer('JS-2', 's2', 's1', 2);
     await eventually('transfer at the source', async () => (await transfersAt(s2)).some((t) => t.id === id), Boolean);
     expect((await chain.at<Transfer>(s2, 'POST', `/transfers/${id}/ship`)).body.status).toBe('in_transit');
     await eventually(

@@ -62,11 +62,20 @@ export async function startProcessChain(opts: { name: string; centralEnv?: Recor
     db,
     databaseUrl: url.toString(),
     tokens,
-    /** The store nodes started so far. */
-    stores: stores as readonly ServiceProcess[],
     storeDir: (storeId: string) => join(dir, storeId),
     /** A JSON call to central with the admin token. */
     hq: <T>(method: string, path: string, body?: unknown) => http<T>(central.url, tokens.admin, method, path, body),
+    /** HQ requests a transfer; fails the test unless central answers 201. Returns its id. */
+    async requestTransfer(sku: string, fromStoreId: string, toStoreId: string, qty: number): Promise<string> {
+      const res = await http<{ id: string }>(central.url, tokens.admin, 'POST', '/transfers', {
+        sku,
+        fromStoreId,
+        toStoreId,
+        qty,
+      });
+      if (res.status !== 201) throw new Error(`POST /transfers → ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.id;
+    },
     /** A JSON call to a store node with the store token. */
     at: <T>(store: { url: string }, method: string, path: string, body?: unknown) =>
       http<T>(store.url, tokens.store, method, path, body),
