@@ -107,7 +107,8 @@ describe("central restored from an older backup catches up from the stores' ledg
 
   it('rebuilds every store from nothing when the database is lost without a backup', async () => {
     await chain.central.stop();
-    const wipe = 'drop schema public cascade; create schema public; drop schema if exists drizzle cascade';
+    const wipe =
+      'set client_min_messages = warning; drop schema public cascade; create schema public; drop schema if exists drizzle cascade';
     execFileSync('psql', ['-q', '-d', chain.databaseUrl, '-c', wipe]);
     await chain.central.start();
     await caughtUp();
