@@ -28,3 +28,15 @@ export function decodeCursor<T extends readonly Part[]>(cursor: string, shape: T
   if (!valid) throw new DomainError(ErrorCode.VALIDATION, `querystring/${param} is not a valid cursor`);
   return key as Decoded<T>;
 }
+
+/** Repositories are asked for limit + 1 rows; the extra row only tells whether another page exists. */
+export function toPage<R, I>(
+  rows: readonly R[],
+  limit: number,
+  key: (row: R) => readonly (string | number)[],
+  view: (row: R) => I,
+): { items: I[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items: items.map(view), nextCursor: rows.length > limit && last ? encodeCursor(key(last)) : null };
+}

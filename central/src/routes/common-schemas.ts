@@ -1,7 +1,6 @@
 import { type TSchema, Type } from '@sinclair/typebox';
-import { encodeCursor } from '@stocksync/shared';
 
-export { decodeCursor, encodeCursor } from '@stocksync/shared';
+export { decodeCursor, toPage } from '@stocksync/shared';
 
 /** Fastify's error shape with the stable machine `code` (DESIGN §7). */
 export const ErrorSchema = Type.Object(
@@ -23,18 +22,6 @@ export const Cursor = Type.String({ minLength: 1, maxLength: 512, description: '
 
 export const Page = <T extends TSchema>(item: T) =>
   Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String()) });
-
-/** Repositories are asked for limit + 1 rows; the extra row only tells whether another page exists. */
-export function toPage<R, I>(
-  rows: readonly R[],
-  limit: number,
-  key: (row: R) => readonly (string | number)[],
-  view: (row: R) => I,
-): { items: I[]; nextCursor: string | null } {
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  return { items: items.map(view), nextCursor: rows.length > limit && last ? encodeCursor(key(last)) : null };
-}
 
 export const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
 

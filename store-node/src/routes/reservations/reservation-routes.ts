@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { decodeCursor, encodeCursor, SkuSchema } from '@stocksync/shared';
+import { decodeCursor, SkuSchema, toPage } from '@stocksync/shared';
 import { toReservationView } from '../../domain/reservation-service';
 import { idempotentWrite } from '../idempotent-write';
 import { errors, IdempotencyHeaders, IdParams, Qty, Ref, ReservationView, writeErrors } from '../route-schemas';
@@ -67,12 +67,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         after: cursor && { expiresAtMs: cursor[0], id: cursor[1] },
         limit: limit + 1,
       });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page.map(toReservationView),
-        nextCursor: rows.length > limit && last ? encodeCursor([last.expiresAtMs, last.id]) : null,
-      };
+      return toPage(rows, limit, (r) => [r.expiresAtMs, r.id], toReservationView);
     },
   );
 
