@@ -1,4 +1,4 @@
-import type { JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamManager, StreamInfo } from '@nats-io/jetstream';
 import { commandsStreamConfig, type NatsNames } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
@@ -34,12 +34,12 @@ function groupByStore(rows: readonly OutboxCommand[]): Map<string, OutboxCommand
 }
 
 /** The commands stream with the shared definition; stores create the same one if they come up first. */
-export async function ensureCommandsStream(jsm: JetStreamManager, names: NatsNames): Promise<void> {
+export async function ensureCommandsStream(jsm: JetStreamManager, names: NatsNames): Promise<StreamInfo> {
   const config = commandsStreamConfig(names);
   try {
-    await jsm.streams.info(config.name);
+    return await jsm.streams.info(config.name);
   } catch {
-    await jsm.streams.add(config).catch(() => jsm.streams.info(config.name));
+    return jsm.streams.add(config).catch(() => jsm.streams.info(config.name));
   }
 }
 
@@ -105,8 +105,7 @@ export class CommandRelay {
     const nats = this.deps.clients();
     if (!nats) return 0;
     if (!this.streamReady) {
-      await ensureCommandsStream(nats.jsm, this.deps.names);
-      await this.republishIfLost(nats.jsm);
+      await this.republishIfLost(await ensureCommandsStream(nats.jsm, this.deps.names));
       this.streamReady = true;
     }
     const { published, failure } = await this.deps.db.transaction(async (tx) => {
@@ -136,10 +135,9 @@ export class CommandRelay {
    * of the retention window goes out again, in order; stores apply each command once (by its id).
    * The count leaves out the window's last hour, whose oldest messages may just have aged out.
    */
-  private async republishIfLost(jsm: JetStreamManager): Promise<void> {
+  private async republishIfLost({ state }: StreamInfo): Promise<void> {
     const config = commandsStreamConfig(this.deps.names);
     const retentionMs = config.max_age / 1e6;
-    const { state } = await jsm.streams.info(config.name);
     const outbox = createCommandOutboxRepository(this.deps.db);
     const published = await outbox.publishedSince(new Date(Date.now() - retentionMs + HOUR_MS));
     if (state.messages >= published) return;
