@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './nats-server';
@@ -18,6 +18,21 @@ function serverUser(): { uid: number; gid: number } | Record<string, never> {
   if (process.getuid?.() !== 0) return {};
   const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres']).toString());
   return { uid: id('-u'), gid: id('-g') };
+}
+
+function childPids(parent: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        // Fields after the parenthesized command: state, then the parent's pid.
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 /**
@@ -63,7 +78,7 @@ export class TestPostgresServer {
       '-c',
       'fsync=off',
     ];
-    // Its own process group: kill() reaches the backends too, as when the machine under it dies.
+    // Detached, so the test runner's Ctrl-C does not reach it; kill() signals every process of it.
     this.child = spawn(join(binDir(), 'postgres'), args, { stdio: 'ignore', detached: true, ...serverUser() });
     const [isReady, readyArgs] = [join(binDir(), 'pg_isready'), ['-h', '127.0.0.1', '-p', String(this.port)]];
     const deadline = Date.now() + 30_000;
@@ -83,9 +98,10 @@ export class TestPostgresServer {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
-    process.kill(-child.pid!, 'SIGKILL');
+    // Every backend at once, as when the machine under it dies (not left to notice the postmaster gone).
+    this.signalAll('SIGKILL');
     await exited;
-    // The backends die with the group; wait until none holds the port before a restart binds it.
+    // Wait until no process of it holds the port before a restart binds it.
     const deadline = Date.now() + 10_000;
     while (existsSync(join(this.dataDir, 'postmaster.pid')) && Date.now() < deadline) {
       try {
@@ -95,6 +111,33 @@ export class TestPostgresServer {
         break; // nothing listens any more
       }
       await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /**
+   * SIGSTOP to the whole server: a hung database rather than a dead one. The kernel still accepts its
+   * connections and data, nothing answers, nothing is refused, until thaw(). Each backend is a session
+   * leader of its own (PostgreSQL calls setsid), so they are signalled one by one, the postmaster
+   * first so that it forks none meanwhile.
+   */
+  freeze(): void {
+    this.signalAll('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.signalAll('SIGCONT');
+  }
+
+  private signalAll(signal: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (!pid || this.child?.exitCode !== null || this.child.signalCode !== null) return;
+    process.kill(pid, signal);
+    for (const child of childPids(pid)) {
+      try {
+        process.kill(child, signal);
+      } catch {
+        // exited in between
+      }
     }
   }
 

@@ -12,6 +12,13 @@ export const CentralConfigSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   /** PostgreSQL connections per replica: reservations hold one across a store round trip's neighbours. */
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 24 }),
+  /** Longest wait for a PostgreSQL connection (a free pooled one, or connecting) before 503. */
+  DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5_000 }),
+  /**
+   * Longest wait for one statement before 503 and a dropped connection: bounds what a hung PostgreSQL
+   * costs. Keep it below APPLY_ACK_WAIT_MS, so an apply batch fails before JetStream redelivers it elsewhere.
+   */
+  DATABASE_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 15_000 }),
   NATS_URL: Type.String({ minLength: 1, default: 'nats://127.0.0.1:4222' }),
   NATS_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]*$', default: '' }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),

@@ -16,7 +16,12 @@ const NETWORK_CODES = new Set([
   'EAI_AGAIN',
 ]);
 /** node-postgres reports a dropped or unobtainable connection with a message, not a code. */
-const CONNECTION_MESSAGES = [/^Connection terminated/, /timeout exceeded when trying to connect/, /not queryable/];
+const CONNECTION_MESSAGES = [
+  /^Connection terminated/,
+  /timeout exceeded when trying to connect/,
+  /not queryable/,
+  /^Query read timeout/, // DATABASE_QUERY_TIMEOUT_MS: the server stopped answering
+];
 
 function unavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

@@ -23,6 +23,10 @@ export type DatabaseOptions = {
   databaseUrl?: string | undefined;
   dataDir: string;
   poolSize?: number;
+  /** Longest wait for a connection: a free pooled client, or a new one to connect. None when unset. */
+  connectTimeoutMs?: number;
+  /** Longest wait for one statement's answer before it fails (and its connection is dropped). None when unset. */
+  queryTimeoutMs?: number;
   onPoolError?: (error: Error) => void;
 };
 
@@ -30,8 +34,9 @@ export const MIGRATIONS_FOLDER = join(packageDir(import.meta.url), 'drizzle');
 /** Arbitrary constant: serializes migrations when several central replicas start at once. */
 const MIGRATION_LOCK_KEY = 0x5707c5;
 
-async function migratePostgres(connectionString: string): Promise<void> {
-  const client = new pg.Client({ connectionString });
+async function migratePostgres(connectionString: string, connectTimeoutMs: number | undefined): Promise<void> {
+  // No statement timeout: a migration may take long, and the advisory lock waits for another replica's.
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: connectTimeoutMs });
   await client.connect();
   try {
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
@@ -45,8 +50,17 @@ async function migratePostgres(connectionString: string): Promise<void> {
 /** Opens the database and applies the committed drizzle-kit migrations. */
 export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandle> {
   if (opts.databaseUrl) {
-    await migratePostgres(opts.databaseUrl);
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
+    await migratePostgres(opts.databaseUrl, opts.connectTimeoutMs);
+    // A server that hangs (stopped, network black hole) rather than dies never closes the socket: without
+    // these every request and the apply consumer would wait on it for as long as TCP keeps trying.
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: opts.poolSize ?? 10,
+      connectionTimeoutMillis: opts.connectTimeoutMs,
+      query_timeout: opts.queryTimeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
     // An idle client dying (PostgreSQL restart) must not crash the process; the next query reconnects.
     pool.on('error', (error) => opts.onPoolError?.(error));
     // pg-pool listens for a client's 'error' only while it is idle. A server that dies while a client
@@ -54,6 +68,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
     // no listener that is an uncaught exception: every replica crashed at once. The transaction's next
     // statement fails on its own ("not queryable", a 503), and release() drops the broken client.
     pool.on('connect', (client) => client.on('error', () => undefined));
+    pool.on('release', (_error, client) => dropIfStillBusy(client));
     const db: Database = drizzlePg({ client: pool, schema });
     return { db, driver: 'postgres', close: () => pool.end() };
   }
@@ -63,6 +78,19 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
   await migratePglite(pgliteDb, { migrationsFolder: MIGRATIONS_FOLDER });
   const db: Database = pgliteDb;
   return { db, driver: 'pglite', close: () => client.close() };
+}
+
+/**
+ * pg fails a statement at its query_timeout but leaves it running on the connection, and the ROLLBACK
+ * queued behind it times out unsent. Returned to the pool, that connection would finish the statement
+ * later, stay in its transaction, and the next borrower's COMMIT would commit the abandoned write too
+ * (a request answered 503 applied after all). A connection released with a statement still in flight
+ * is closed instead: end() destroys the socket, and PostgreSQL rolls the transaction back.
+ */
+function dropIfStillBusy(client: pg.PoolClient): void {
+  // Not in pg's typings; central/test/database-hang.test.ts fails if a pg upgrade renames it.
+  const inFlight = (client as unknown as { _getActiveQuery?: () => unknown })._getActiveQuery?.();
+  if (inFlight) client.end().catch(() => undefined);
 }
 
 /** Rows of a raw `db.execute()` result: node-postgres and PGlite both return `{ rows }`. */

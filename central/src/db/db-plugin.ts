@@ -17,6 +17,8 @@ export const dbPlugin = fp(
       databaseUrl: DATABASE_URL,
       dataDir: DATA_DIR,
       poolSize: app.config.DATABASE_POOL_SIZE,
+      connectTimeoutMs: app.config.DATABASE_CONNECT_TIMEOUT_MS,
+      queryTimeoutMs: app.config.DATABASE_QUERY_TIMEOUT_MS,
       onPoolError: (err) => app.log.warn({ err }, 'idle database connection failed'),
     });
     app.decorate('db', handle.db);

@@ -1,0 +1,119 @@
+import { ErrorCode } from '@stocksync/shared';
+import { TestPostgresServer } from '@stocksync/shared/testing';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteBuckets, send } from './helpers/catalog-helpers';
+import { startCentral, syncSnapshot } from './helpers/central-harness';
+import { rng, StoreEventFactory } from './helpers/event-factory';
+import { publishEvents, type TestNats, testNats } from './helpers/nats-helpers';
+import { createTempDir, deleteStreams, uniquePrefix, waitFor } from './helpers/test-env';
+
+/**
+ * A PostgreSQL that stops answering without closing its connections (a stopped process, a network
+ * black hole) must cost each request a bounded wait, not all of them forever. Two connections in the
+ * pool, so the requests beyond them also wait for a connection, and every connection gets reused.
+ */
+describe('central while its PostgreSQL hangs instead of dying (private server)', () => {
+  let pgServer: TestPostgresServer;
+  let dir: Awaited<ReturnType<typeof createTempDir>>;
+  let t: TestNats;
+  let app: FastifyInstance;
+  const prefix = uniquePrefix();
+  const store = new StoreEventFactory('h1', rng(17));
+  const events = store.generate(60, ['A-1', 'B-1']);
+  const lastSeq = async () => (await syncSnapshot(app.db)).stores.h1?.lastSeq ?? 0;
+  const product = (sku: string) => ({ sku, name: sku, price: '1.00' });
+  const storedSkus = async (pattern: string): Promise<string[]> => {
+    const client = new pg.Client({ connectionString: pgServer.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ sku: string }>('select sku from products where sku like $1', [pattern]);
+      return rows.map((r) => r.sku).sort();
+    } finally {
+      await client.end();
+    }
+  };
+
+  beforeAll(async () => {
+    pgServer = await TestPostgresServer.start();
+    dir = await createTempDir();
+    t = await testNats(prefix);
+    app = await startCentral({
+      prefix,
+      env: {
+        DATA_DIR: dir.path,
+        DATABASE_URL: pgServer.url,
+        DATABASE_POOL_SIZE: '2',
+        DATABASE_CONNECT_TIMEOUT_MS: '1000',
+        DATABASE_QUERY_TIMEOUT_MS: '1000',
+      },
+    });
+  });
+  afterAll(async () => {
+    pgServer?.thaw();
+    await app?.close();
+    await t?.nc.close();
+    await deleteStreams(prefix);
+    await deleteBuckets(prefix);
+    await pgServer?.stop();
+    await dir?.remove();
+  });
+
+  it('answers 503 within its timeouts while the server is stopped, then serves again and loses no event', async () => {
+    expect((await send(app, 'POST', '/products', product('H-1'))).status).toBe(201);
+    await publishEvents(t, events.slice(0, 20));
+    await waitFor(lastSeq, (seq) => seq === 20, { what: 'first 20 applied' });
+
+    pgServer.freeze();
+    // Three times the pool: two requests wait on a silent connection, the rest for a free one.
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        i % 2 === 0 ? send(app, 'GET', '/products/H-1') : send(app, 'POST', '/products', product(`H-FROZEN-${i}`)),
+      ),
+    );
+    for (const answer of answers) {
+      expect(answer).toMatchObject({ status: 503, body: { code: ErrorCode.DEPENDENCY_UNAVAILABLE } });
+    }
+    const health = await app.inject({ method: 'GET', url: '/health' });
+    expect(health.statusCode).toBe(503);
+    expect(health.json()).toMatchObject({ status: 'degraded', checks: { db: 'down' } });
+    await publishEvents(t, events.slice(20));
+
+    pgServer.thaw();
+    await waitFor(
+      async () => (await send(app, 'GET', '/products/H-1')).status,
+      (status) => status === 200,
+      { timeoutMs: 30_000, what: 'reads again' },
+    );
+    await waitFor(lastSeq, (seq) => seq === 60, { timeoutMs: 30_000, what: 'every event applied after the hang' });
+    const snap = await syncSnapshot(app.db);
+    expect(snap.ledger).toBe(60);
+    expect(snap.distinctEvents).toBe(60);
+    expect(await storedSkus('H-FROZEN-%')).toEqual([]);
+    expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+  }, 90_000);
+
+  it('drops a connection whose statement timed out, so the write it abandoned is never committed later', async () => {
+    // A lock that lets reads through but holds every insert into products, like a long migration would.
+    const holder = new pg.Client({ connectionString: pgServer.url });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('lock table products in share mode');
+      const cut = await send(app, 'POST', '/products', product('H-LOCKED'));
+      expect(cut).toMatchObject({ status: 503, body: { code: ErrorCode.DEPENDENCY_UNAVAILABLE } });
+      await holder.query('rollback');
+    } finally {
+      await holder.end();
+    }
+    // The abandoned INSERT runs now. Had its connection gone back to the pool, still inside its
+    // transaction, one of these commits would have carried it along.
+    for (let i = 0; i < 8; i++) {
+      expect((await send(app, 'POST', '/products', product(`H-AFTER-${i}`))).status).toBe(201);
+    }
+    expect((await send(app, 'GET', '/products/H-LOCKED')).status).toBe(404);
+    expect(await storedSkus('H-LOCKED')).toEqual([]);
+    expect(await storedSkus('H-AFTER-%')).toHaveLength(8);
+  }, 60_000);
+});
