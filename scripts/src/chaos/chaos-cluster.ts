@@ -85,6 +85,9 @@ export class ChaosCluster {
           LOG_LEVEL: 'error',
           DATABASE_URL: this.postgres.url,
           DATABASE_POOL_SIZE: '8',
+          // Shorter than a postgres-hang fault, so statements time out and their connections are dropped.
+          DATABASE_QUERY_TIMEOUT_MS: '1500',
+          DATABASE_CONNECT_TIMEOUT_MS: '1500',
           DATA_DIR: join(this.dir, name),
           REDIS_URL: this.redis.url,
           REDIS_KEY_PREFIX: `${this.prefix}:`,

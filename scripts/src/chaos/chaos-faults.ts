@@ -58,6 +58,15 @@ export async function injectFault(
       await sleep(fault.downMs);
       await cluster.postgres.restart();
       return;
+    case 'postgres-hang':
+      // Stopped, not dead: connections stay open and silent, so only central's timeouts notice.
+      cluster.postgres.freeze();
+      try {
+        await sleep(fault.downMs);
+      } finally {
+        cluster.postgres.thaw();
+      }
+      return;
     case 'cut-off':
       return withStore(cluster.stores[fault.store], async (store) => {
         store.proxy.cut();

@@ -26,6 +26,7 @@ export type Fault =
   | { kind: 'nats-storage-lost'; downMs: number }
   | { kind: 'redis-down'; downMs: number }
   | { kind: 'postgres-down'; downMs: number }
+  | { kind: 'postgres-hang'; downMs: number }
   | { kind: 'cut-off'; store: number; events: number }
   | { kind: 'duplicates'; store: number; count: number }
   | { kind: 'restore-store'; store: number; afterMs: number }
@@ -41,6 +42,7 @@ export const FAULT_KINDS = [
   'nats-storage-lost',
   'redis-down',
   'postgres-down',
+  'postgres-hang',
   'cut-off',
   'duplicates',
   'restore-store',
@@ -100,6 +102,7 @@ export function planChaos(options: PlanOptions): Step[] {
       case 'nats-storage-lost':
       case 'redis-down':
       case 'postgres-down':
+      case 'postgres-hang':
         return { kind, downMs: int(500, 3_000) };
       case 'cut-off':
         return { kind, store: int(0, options.stores - 1), events: options.cutOffEvents };
