@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { ServiceProcess } from '@stocksync/shared/testing';
+import { nodeArgsFor, type ServiceProcess } from '@stocksync/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './helpers/http-client';
 import { type ProcessChain, startProcessChain } from './helpers/process-chain';
@@ -8,6 +8,8 @@ import { type ProcessChain, startProcessChain } from './helpers/process-chain';
 type Stock = { sku: string; onHand: number; reserved: number; version: number };
 type Transfer = { id: string; status: string };
 const SKUS = ['HR-1', 'HR-2'];
+const ROOT = new URL('../../', import.meta.url).pathname;
+const IMPORT_CATALOG = `${ROOT}scripts/src/import-catalog.ts`;
 
 /** Central's database goes back in time (or is lost): the stores' ledgers are what bring it back. */
 describe("central restored from an older backup catches up from the stores' ledgers", () => {
@@ -105,7 +107,23 @@ describe("central restored from an older backup catches up from the stores' ledg
     expect(found.body.items).toEqual([expect.objectContaining({ ref: transferId, storeId: 's1', actual: 4 })]);
   }, 180_000);
 
-  it('rebuilds every store from nothing when the database is lost without a backup', async () => {
+  it('rebuilds every store from nothing when the database is lost without a backup, and the catalog from NATS', async () => {
+    await post(s1, '/receipts', [{ sku: 'HR-1', qty: 3 }]);
+    await caughtUp();
+    // HQ-only records the stores cannot resend: a store's own minimum (an alert follows) and a deactivation.
+    expect((await chain.hq('PUT', '/stores/s1/min-stock/HR-1', { minStock: 1_000 })).body).toMatchObject({
+      published: true,
+    });
+    expect((await chain.hq('DELETE', '/products/HR-2')).status).toBe(200);
+    const hr2AtStore = async () => (await chain.at<CatalogRow>(s2, 'GET', '/products/HR-2')).body.active;
+    await eventually('HR-2 inactive at s2', hr2AtStore, (active) => active === false);
+    const catalogBefore = await catalogAtCentral();
+    const openAlerts = async () =>
+      (await chain.hq<{ items: Array<{ storeId: string; sku: string }> }>('GET', '/alerts?status=open')).body.items.map(
+        (a) => `${a.storeId}/${a.sku}`,
+      );
+    expect(await openAlerts()).toContain('s1/HR-1');
+
     await chain.central.stop();
     const wipe =
       'set client_min_messages = warning; drop schema public cascade; create schema public; drop schema if exists drizzle cascade';
@@ -113,5 +131,52 @@ describe("central restored from an older backup catches up from the stores' ledg
     await chain.central.start();
     await caughtUp();
     await expectCentralEqualsStores();
+    expect(await catalogAtCentral()).toEqual([]);
+
+    // Central keeps running; the script adds what the buckets hold and central lacks.
+    const env = {
+      ...process.env,
+      NATS_URL: chain.nats.url,
+      NATS_PREFIX: chain.prefix,
+      DATABASE_URL: chain.databaseUrl,
+    };
+    const importCatalog = () =>
+      execFileSync(process.execPath, nodeArgsFor(IMPORT_CATALOG), { cwd: ROOT, env }).toString();
+    expect(importCatalog()).toMatch(
+      /: 2 products added \(0 already there\), 1 store minimums added .*, 1 low-stock alerts opened/,
+    );
+    expect(await catalogAtCentral()).toEqual(catalogBefore);
+    const { rows } = await chain.db.query('select min_stock from stock where store_id = $1 and sku = $2', [
+      's1',
+      'HR-1',
+    ]);
+    expect(rows).toEqual([{ min_stock: 1_000 }]);
+    expect(await openAlerts()).toContain('s1/HR-1');
+    // A second run adds nothing, and the stores still hold the same catalog.
+    expect(importCatalog()).toMatch(
+      /: 0 products added \(2 already there\), 0 store minimums added \(1 already there\)/,
+    );
+    expect(await hr2AtStore()).toBe(false);
   }, 120_000);
+
+  type CatalogRow = {
+    sku: string;
+    name: string;
+    price: string;
+    category: string;
+    defaultMinStock: number;
+    active: boolean;
+  };
+  /** The catalog's record at central, without the fields a re-creation changes (versions, timestamps). */
+  async function catalogAtCentral() {
+    const { body } = await chain.hq<{ items: CatalogRow[] }>('GET', '/products?limit=100');
+    return (body.items ?? []).map(({ sku, name, price, category, defaultMinStock, active }) => ({
+      sku,
+      name,
+      price,
+      category,
+      defaultMinStock,
+      active,
+    }));
+  }
 });
