@@ -82,6 +82,15 @@ export class TestNatsServer {
     await waitForPort(this.port, false);
   }
 
+  /** SIGSTOP: a hung server rather than a dead one; its connections stay open and silent until thaw(). */
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async restart(): Promise<void> {
     await this.kill();
     await this.startProcess();

@@ -51,6 +51,15 @@ export class TestRedisServer {
     await exited;
   }
 
+  /** SIGSTOP: a hung server rather than a dead one; its connections stay open and silent until thaw(). */
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async restart(): Promise<void> {
     await this.kill();
     await this.launch();

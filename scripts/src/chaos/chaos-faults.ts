@@ -59,14 +59,20 @@ export async function injectFault(
       await cluster.postgres.restart();
       return;
     case 'postgres-hang':
-      // Stopped, not dead: connections stay open and silent, so only central's timeouts notice.
-      cluster.postgres.freeze();
+    case 'nats-hang':
+    case 'redis-hang': {
+      // Stopped, not dead: connections stay open and silent, so only the clients' timeouts notice.
+      const server = { 'postgres-hang': cluster.postgres, 'nats-hang': cluster.nats, 'redis-hang': cluster.redis }[
+        fault.kind
+      ];
+      server.freeze();
       try {
         await sleep(fault.downMs);
       } finally {
-        cluster.postgres.thaw();
+        server.thaw();
       }
       return;
+    }
     case 'cut-off':
       return withStore(cluster.stores[fault.store], async (store) => {
         store.proxy.cut();

@@ -26,7 +26,7 @@ export type Fault =
   | { kind: 'nats-storage-lost'; downMs: number }
   | { kind: 'redis-down'; downMs: number }
   | { kind: 'postgres-down'; downMs: number }
-  | { kind: 'postgres-hang'; downMs: number }
+  | { kind: 'postgres-hang' | 'nats-hang' | 'redis-hang'; downMs: number }
   | { kind: 'cut-off'; store: number; events: number }
   | { kind: 'duplicates'; store: number; count: number }
   | { kind: 'restore-store'; store: number; afterMs: number }
@@ -43,6 +43,8 @@ export const FAULT_KINDS = [
   'redis-down',
   'postgres-down',
   'postgres-hang',
+  'nats-hang',
+  'redis-hang',
   'cut-off',
   'duplicates',
   'restore-store',
@@ -103,6 +105,8 @@ export function planChaos(options: PlanOptions): Step[] {
       case 'redis-down':
       case 'postgres-down':
       case 'postgres-hang':
+      case 'nats-hang':
+      case 'redis-hang':
         return { kind, downMs: int(500, 3_000) };
       case 'cut-off':
         return { kind, store: int(0, options.stores - 1), events: options.cutOffEvents };
