@@ -1,4 +1,5 @@
 export * from './catalog';
+export * from './child-reaper';
 export * from './jetstream-reader';
 export * from './nats-server';
 export * from './postgres-server';

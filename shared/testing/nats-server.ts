@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { killOnTestExit } from './child-reaper';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -69,6 +70,7 @@ export class TestNatsServer {
         stdio: 'ignore',
       },
     );
+    killOnTestExit(this.child);
     await waitForPort(this.port, true);
   }
 

@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { killOnTestExit } from './child-reaper';
 import { freePort } from './nats-server';
 
 /** The PostgreSQL server binaries (Debian keeps them per major version; PG_BIN_DIR overrides). */
@@ -80,6 +81,7 @@ export class TestPostgresServer {
     ];
     // Detached, so the test runner's Ctrl-C does not reach it; kill() signals every process of it.
     this.child = spawn(join(binDir(), 'postgres'), args, { stdio: 'ignore', detached: true, ...serverUser() });
+    killOnTestExit(this.child, () => this.signalAll('SIGKILL'));
     const [isReady, readyArgs] = [join(binDir(), 'pg_isready'), ['-h', '127.0.0.1', '-p', String(this.port)]];
     const deadline = Date.now() + 30_000;
     for (;;) {

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
+import { killOnTestExit } from './child-reaper';
 import { freePort } from './nats-server';
 
 async function portOpen(port: number): Promise<boolean> {
@@ -35,6 +36,7 @@ export class TestRedisServer {
     const binary = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
     this.child = spawn(binary, args, { stdio: 'ignore' });
+    killOnTestExit(this.child);
     const deadline = Date.now() + 10_000;
     while (!(await portOpen(this.port))) {
       if (Date.now() > deadline) throw new Error(`redis-server did not open port ${this.port}`);

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { killOnTestExit } from './child-reaper';
 import { freePort } from './nats-server';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -107,6 +108,7 @@ export class ServiceProcess {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     this.child = child;
+    killOnTestExit(child);
     child.stderr?.on('data', (d) => {
       this.stderrText = (this.stderrText + String(d)).slice(-20_000);
     });

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, copyFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, nodeArgsFor, STORE_SERVER } from '@stocksync/shared/testing';
+import { freePort, killOnTestExit, nodeArgsFor, STORE_SERVER } from '@stocksync/shared/testing';
 
 export type SmallDiskStore = {
   url: string;
@@ -68,6 +68,7 @@ export async function startStoreOnSmallDisk(opts: {
       detached: true, // its own process group, so dispose() also reaches the node behind the shell
     },
   );
+  killOnTestExit(child, () => process.kill(-child.pid!, 'SIGKILL'));
   let output = '';
   child.stdout?.on('data', (d) => {
     output += String(d);

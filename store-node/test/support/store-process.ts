@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { freePort, nodeArgsFor, STORE_SERVER } from '@stocksync/shared/testing';
+import { freePort, killOnTestExit, nodeArgsFor, STORE_SERVER } from '@stocksync/shared/testing';
 
 export type StoreProcess = { child: ChildProcess; url: string; stderr: () => string; exited: Promise<number | null> };
 
@@ -10,6 +10,7 @@ export async function startStoreProcess(env: Record<string, string>): Promise<St
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  killOnTestExit(child);
   let stderr = '';
   child.stderr?.on('data', (d) => {
     stderr += String(d);
@@ -36,6 +37,7 @@ export async function runStoreToExit(env: Record<string, string>): Promise<{ cod
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  killOnTestExit(child);
   let stderr = '';
   child.stderr?.on('data', (d) => {
     stderr += String(d);
