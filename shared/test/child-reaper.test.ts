@@ -52,16 +52,20 @@ describe('servers started by a test process end with it', () => {
     ['SIGTERM', 'setInterval(() => undefined, 1000);', 'SIGTERM'],
     ['SIGINT', 'setInterval(() => undefined, 1000);', 'SIGINT'],
     ['a plain exit', 'process.exit(3);', null],
-  ] as const)('when it gets %s', async (name, ending, signal) => {
-    const { child, pidFile } = run(ending, name.replace(/\W/g, '-'));
-    const exited = new Promise((r) => child.once('exit', r));
-    const pid = await serverPid(pidFile);
-    if (signal) child.kill(signal);
-    await exited;
-    // SIGKILL is delivered before kill() returns; the zombie is reaped by init right after.
-    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
-    const outlived = alive(pid);
-    if (outlived) execFileSync('kill', ['-9', String(pid)]);
-    expect(outlived).toBe(false);
-  }, 30_000);
+  ] as const)(
+    'when it gets %s',
+    async (name, ending, signal) => {
+      const { child, pidFile } = run(ending, name.replace(/\W/g, '-'));
+      const exited = new Promise((r) => child.once('exit', r));
+      const pid = await serverPid(pidFile);
+      if (signal) child.kill(signal);
+      await exited;
+      // SIGKILL is delivered before kill() returns; the zombie is reaped by init right after.
+      for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+      const outlived = alive(pid);
+      if (outlived) execFileSync('kill', ['-9', String(pid)]);
+      expect(outlived).toBe(false);
+    },
+    30_000,
+  );
 });
