@@ -90,13 +90,17 @@ export async function injectFault(
         if ('replayed' in outcome) journal.restoredEvents += outcome.replayed;
         else journal.restoresSkipped.push(outcome.skipped);
       });
-    case 'duplicates':
-      journal.duplicatesPublished += await republish(
-        cluster,
-        cluster.stores[fault.store]?.id ?? 's1',
-        fault.count,
-        seed,
-      );
+    case 'duplicates': {
+      // NATS frozen or down by another fault, or its stream emptied by a storage loss, gives nothing to
+      // copy: try again for a while rather than inject nothing.
+      const storeId = cluster.stores[fault.store]?.id ?? 's1';
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const published = await republish(cluster, storeId, fault.count, seed + attempt);
+        journal.duplicatesPublished += published;
+        if (published > 0) break;
+        await sleep(500);
+      }
+    }
   }
 }
 
