@@ -119,8 +119,7 @@ export class TestPostgresServer {
   /**
    * SIGSTOP to the whole server: a hung database rather than a dead one. The kernel still accepts its
    * connections and data, nothing answers, nothing is refused, until thaw(). Each backend is a session
-   * leader of its own (PostgreSQL calls setsid), so they are signalled one by one, the postmaster
-   * first so that it forks none meanwhile.
+   * leader of its own (PostgreSQL calls setsid), so they are signalled one by one (signalAll).
    */
   freeze(): void {
     this.signalAll('SIGSTOP');
@@ -133,8 +132,12 @@ export class TestPostgresServer {
   private signalAll(signal: NodeJS.Signals): void {
     const pid = this.child?.pid;
     if (!pid || this.child?.exitCode !== null || this.child.signalCode !== null) return;
+    // Held first, so it forks nothing meanwhile and its backends are still its children while they are
+    // listed: a postmaster killed before the listing leaves them to init, and the list comes out empty.
+    process.kill(pid, 'SIGSTOP');
+    const backends = childPids(pid);
     process.kill(pid, signal);
-    for (const child of childPids(pid)) {
+    for (const child of backends) {
       try {
         process.kill(child, signal);
       } catch {
