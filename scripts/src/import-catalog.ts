@@ -24,6 +24,8 @@ try {
       `${storeMinimums.imported} store minimums added (${storeMinimums.alreadyHere} already there), ` +
       `${report.alertsOpened} low-stock alerts opened\n`,
   );
+  if (report.alertsUnannounced > 0)
+    process.stdout.write(`${report.alertsUnannounced} alert changes not announced on NATS (GET /alerts has them)\n`);
   for (const [what, keys] of [
     ['catalog', products.unreadable],
     ['store settings', storeMinimums.unreadable],

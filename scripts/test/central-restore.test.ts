@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { natsNames } from '@stocksync/shared';
 import { nodeArgsFor, type ServiceProcess } from '@stocksync/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './helpers/http-client';
@@ -142,9 +144,26 @@ describe("central restored from an older backup catches up from the stores' ledg
     };
     const importCatalog = () =>
       execFileSync(process.execPath, nodeArgsFor(IMPORT_CATALOG), { cwd: ROOT, env }).toString();
+    // The alert it opens is announced as the apply's are, for dashboards and SSE clients.
+    const watcher = await connect({ servers: chain.nats.url });
+    const announced: string[] = [];
+    watcher.subscribe(natsNames(chain.prefix).alertsSubject('*'), {
+      callback: (_err, msg) => {
+        const { storeId, sku, status } = msg.json<{ storeId: string; sku: string; status: string }>();
+        announced.push(`${storeId}/${sku}/${status}`);
+      },
+    });
+    await watcher.flush();
     expect(importCatalog()).toMatch(
       /: 2 products added \(0 already there\), 1 store minimums added .*, 1 low-stock alerts opened/,
     );
+    await eventually(
+      'the opened alert announced on NATS',
+      async () => announced,
+      (a) => a.length > 0,
+    );
+    await watcher.close();
+    expect(announced).toEqual(['s1/HR-1/open']);
     expect(await catalogAtCentral()).toEqual(catalogBefore);
     const { rows } = await chain.db.query('select min_stock from stock where store_id = $1 and sku = $2', [
       's1',

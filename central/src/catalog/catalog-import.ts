@@ -1,9 +1,16 @@
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { CatalogProductSchema, compileValidator, type NatsNames, StoreSkuSettingsSchema } from '@stocksync/shared';
+import {
+  type AlertMessage,
+  CatalogProductSchema,
+  compileValidator,
+  type NatsNames,
+  StoreSkuSettingsSchema,
+} from '@stocksync/shared';
 import type { Database } from '../db/database';
 import { createProductsRepository } from '../db/products-repository';
 import { createStoreSettingsRepository } from '../db/store-settings-repository';
+import { publishAlerts } from '../domain/alert-hub';
 import { reevaluateLowStock } from '../domain/low-stock-alerts';
 
 const catalogProduct = compileValidator(CatalogProductSchema);
@@ -15,6 +22,8 @@ export type CatalogImportReport = {
   products: { imported: number; alreadyHere: number; unreadable: string[] };
   storeMinimums: { imported: number; alreadyHere: number; unreadable: string[] };
   alertsOpened: number;
+  /** Alert changes that could not be announced on NATS (they are in the alerts table all the same). */
+  alertsUnannounced: number;
 };
 
 /** The latest value of every key of a bucket: the replay a KV watch starts with, then stopped. */
@@ -62,7 +71,9 @@ export async function importCatalogFromBuckets(
     products: { imported: 0, alreadyHere: 0, unreadable: [] },
     storeMinimums: { imported: 0, alreadyHere: 0, unreadable: [] },
     alertsOpened: 0,
+    alertsUnannounced: 0,
   };
+  const changedAlerts: AlertMessage[] = [];
 
   await db.transaction(async (tx) => {
     const products = createProductsRepository(tx);
@@ -95,8 +106,12 @@ export async function importCatalogFromBuckets(
     }
     // Stock rebuilt from the stores before the catalog came back has alerts to open now.
     for (let i = 0; i < skus.length; i += ALERT_CHUNK) {
-      report.alertsOpened += (await reevaluateLowStock(tx, skus.slice(i, i + ALERT_CHUNK))).length;
+      changedAlerts.push(...(await reevaluateLowStock(tx, skus.slice(i, i + ALERT_CHUNK))));
     }
   });
+  report.alertsOpened = changedAlerts.length;
+  // After the commit, as the apply does: dashboards and SSE clients of every central replica see them.
+  report.alertsUnannounced = publishAlerts(nc, names, changedAlerts).length;
+  await nc.flush();
   return report;
 }

@@ -1,11 +1,27 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { type AlertMessage, AlertMessageSchema, compileValidator } from '@stocksync/shared';
+import { type AlertMessage, AlertMessageSchema, compileValidator, type NatsNames } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { NatsLink } from '../sync/nats-link';
 
 const alertMessage = compileValidator(AlertMessageSchema);
 
 export type AlertListener = (alert: AlertMessage) => void;
+
+/**
+ * Core NATS publish (at most once): the alerts table is the record, the stream is a notification.
+ * Returns the alerts that could not be handed to the client.
+ */
+export function publishAlerts(nc: NatsConnection, names: NatsNames, alerts: readonly AlertMessage[]) {
+  const failed: Array<{ alert: AlertMessage; error: Error }> = [];
+  for (const alert of alerts) {
+    try {
+      nc.publish(names.alertsSubject(alert.storeId), JSON.stringify(alert));
+    } catch (error) {
+      failed.push({ alert, error: error as Error });
+    }
+  }
+  return failed;
+}
 
 /**
  * Fan-out of low-stock alert changes to this process's live listeners (SSE clients). Alerts are applied
@@ -23,21 +39,13 @@ export class AlertHub {
     return this.listeners.size;
   }
 
-  /**
-   * Core NATS publish (at most once): the alerts table is the record, the stream is a notification.
-   * With NATS down there is no one to notify (and no events arrive to change alerts anyway).
-   */
+  /** With NATS down there is no one to notify (and no events arrive to change alerts anyway). */
   publish(alerts: readonly AlertMessage[]): void {
     const { nats, log } = this.deps;
     const nc = nats.clients?.nc;
     if (!nc) return;
-    for (const alert of alerts) {
-      try {
-        nc.publish(nats.names.alertsSubject(alert.storeId), JSON.stringify(alert));
-      } catch (error) {
-        log.warn({ err: (error as Error).message, alertId: alert.id }, 'alert not published');
-      }
-    }
+    for (const { alert, error } of publishAlerts(nc, nats.names, alerts))
+      log.warn({ err: error.message, alertId: alert.id }, 'alert not published');
   }
 
   listen(listener: AlertListener): () => void {
