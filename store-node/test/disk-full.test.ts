@@ -113,6 +113,8 @@ describe('a store node whose disk fills up', () => {
     expect(store.exitCode()).toBeNull();
     expect(await get(store, `/reservations/${holdId}`)).toMatchObject({ status: 'held' });
     expect((await get(store, `/products/${added.sku}`)).code).toBe(ErrorCode.NOT_FOUND);
+    // The store retries a write by itself only once the file system has room: the flag does not flap.
+    expect(await get(store, '/health')).toMatchObject({ status: 'degraded', storage: { full: true } });
 
     store.free();
     const retried = await post(store, '/sales', refusedKey!, { lines: [{ sku: SKU, qty: 1 }] });

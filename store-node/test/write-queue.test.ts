@@ -77,6 +77,32 @@ describe('group commit', () => {
     expectStoreInvariants(app.sqlite);
   });
 
+  it('a store that sells nothing after its disk filled sees the flag clear by itself once there is room', async () => {
+    const { app } = store;
+    const pages = app.sqlite.pragma('page_count', { simple: true }) as number;
+    app.sqlite.pragma(`max_page_count = ${pages + 4}`);
+    const huge = () =>
+      app.repos.idempotency.insert({
+        key: 'huge',
+        requestHash: 'h',
+        statusCode: 201,
+        response: 'x'.repeat(1_000_000),
+        createdAtMs: 0,
+      });
+    await expect(app.writes.submit(huge)).rejects.toMatchObject({ code: ErrorCode.STORAGE_FULL });
+    const ledgerBefore = app.sqlite.prepare('select count(*) from ledger').pluck().get();
+    const health = async () => (await store.request({ method: 'GET', url: '/health' })).json();
+    expect(await health()).toMatchObject({ storage: { full: true } });
+
+    app.sqlite.pragma('max_page_count = 4294967294'); // the operator freed space; no POS writes
+    const deadline = Date.now() + 10_000;
+    while (app.writes.storageFull && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await health()).toMatchObject({ storage: { full: false } });
+    expect(await metric(app, 'store_storage_full')).toBe(0);
+    expect(app.sqlite.prepare('select count(*) from ledger').pluck().get()).toBe(ledgerBefore);
+    expectStoreInvariants(app.sqlite);
+  });
+
   it('another program holding the write lock gets the writes refused with a 503, not a frozen node or a 500', async () => {
     const { app } = store;
     const sell = () =>

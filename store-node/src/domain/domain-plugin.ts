@@ -10,7 +10,7 @@ import { createProductRepository } from '../db/repositories/product-repository';
 import { createReservationRepository } from '../db/repositories/reservation-repository';
 import { createStockRepository } from '../db/repositories/stock-repository';
 import { createTransferRepository } from '../db/repositories/transfer-repository';
-import { readStorageStatus, type StorageStatus } from '../db/storage-status';
+import { createStorageProbe, readStorageStatus, type StorageStatus } from '../db/storage-status';
 import { WriteQueue } from '../db/write-queue';
 import { type Clock, systemClock } from './clock';
 import { createIdempotencyService } from './idempotency-service';
@@ -127,6 +127,7 @@ export const domainPlugin = fp<DomainOptions>(
       else app.log.warn('the data disk has room again: stock changes are accepted');
     });
     const storage = () => readStorageStatus(app.config.DATA_DIR, writes);
+    const storageProbe = createStorageProbe(app.sqlite, () => clock.now());
     new Gauge({
       name: 'store_storage_full',
       help: '1 while stock changes fail for a full disk (507 STORAGE_FULL), else 0',
@@ -167,6 +168,8 @@ export const domainPlugin = fp<DomainOptions>(
     let nextPruneAt = 0;
     const sweep = async () => {
       try {
+        // Checked before the rest: it is what tells whether the rest can write at all.
+        if (writes.storageFull && storageProbe.worthTrying(storage())) await writes.submit(storageProbe.write);
         // Checked outside the write queue: an idle store opens no transaction and fsyncs nothing.
         // Behind central, expiring would seal events too: the holds wait for the recovery.
         if (!domain.repos.ledger.haltedBecause() && domain.reservations.anyDue()) {
