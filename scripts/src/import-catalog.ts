@@ -9,17 +9,15 @@
 import { connect } from '@nats-io/transport-node';
 import { natsConnectOptions, natsNames } from '@stocksync/shared';
 import { importCatalogFromBuckets } from '../../central/src/catalog/catalog-import';
-import { openDatabase } from '../../central/src/db/database';
+import { openCentralDatabaseFromEnv } from './central-database-from-env';
 
-const databaseUrl = process.env.DATABASE_URL || undefined;
-const dataDir = process.env.DATA_DIR ?? './data/central';
 const nc = await connect({ ...natsConnectOptions(process.env.NATS_URL ?? 'nats://127.0.0.1:4222'), timeout: 5_000 });
-const handle = await openDatabase({ databaseUrl, dataDir });
+const { handle, where } = await openCentralDatabaseFromEnv();
 try {
   const report = await importCatalogFromBuckets(nc, natsNames(process.env.NATS_PREFIX ?? ''), handle.db);
   const { products, storeMinimums } = report;
   process.stdout.write(
-    `catalog imported into ${handle.driver}${databaseUrl ? '' : ` in ${dataDir}`}: ` +
+    `catalog imported into ${where}: ` +
       `${products.imported} products added (${products.alreadyHere} already there), ` +
       `${storeMinimums.imported} store minimums added (${storeMinimums.alreadyHere} already there), ` +
       `${report.alertsOpened} low-stock alerts opened\n`,
