@@ -245,7 +245,7 @@ describe('gap repair and chain verification (PostgreSQL)', () => {
           ...extra,
         }),
       );
-    beat('h1', 'h1', { storageFull: true, diskFreeBytes: 8_000_000_000 });
+    beat('h1', 'h1', { storageFull: true, diskFreeBytes: 8_000_000_000, clockOffsetMs: -90_000 });
     // A store of the release before disk reporting: no disk fields, so nothing is claimed about its disk.
     beat('h3', 'h3');
     beat('h2', 'h1');
@@ -264,6 +264,7 @@ describe('gap repair and chain verification (PostgreSQL)', () => {
       lastSeq: 0,
       storageFull: true,
       diskFreeBytes: 8_000_000_000,
+      clockOffsetMs: -90_000,
     });
     await waitFor(
       async () => (await app.inject({ method: 'GET', url: '/stores/h3', headers: viewer })).statusCode,
@@ -273,6 +274,7 @@ describe('gap repair and chain verification (PostgreSQL)', () => {
     expect((await app.inject({ method: 'GET', url: '/stores/h3', headers: viewer })).json()).toMatchObject({
       storageFull: false,
       diskFreeBytes: null,
+      clockOffsetMs: null,
     });
     expect((await app.inject({ method: 'GET', url: '/stores/h2', headers: viewer })).statusCode).toBe(404);
     const metric = (name: string) => metricSeries(app, name);
@@ -285,6 +287,28 @@ describe('gap repair and chain verification (PostgreSQL)', () => {
     expect((await metric('central_store_storage_full')).h3).toBe(0);
     expect((await metric('central_store_disk_free_bytes')).h1).toBe(8_000_000_000);
     expect(await metric('central_store_disk_free_bytes')).not.toHaveProperty('h3');
+    expect((await metric('central_store_clock_offset_seconds')).h1).toBe(-90);
+    expect(await metric('central_store_clock_offset_seconds')).not.toHaveProperty('h3');
     expect(await metric('central_store_online')).not.toHaveProperty('h2');
+
+    // Sent as a request, a heartbeat is answered with central's cursor and its clock, for the store to
+    // measure its own against.
+    const asked = Date.now();
+    const reply = await t.nc.request(
+      t.names.heartbeatSubject('h1'),
+      JSON.stringify({
+        storeId: 'h1',
+        sentAt: new Date().toISOString(),
+        lastSeq: 7,
+        lastPublishedSeq: 7,
+        pending: 0,
+        oldestPendingAgeMs: 0,
+      }),
+      { timeout: 5_000 },
+    );
+    const answer = reply.json<{ lastSeq: number; centralTime: string }>();
+    expect(answer.lastSeq).toBe(0);
+    expect(Date.parse(answer.centralTime)).toBeGreaterThanOrEqual(asked);
+    expect(Date.parse(answer.centralTime)).toBeLessThanOrEqual(Date.now());
   });
 });

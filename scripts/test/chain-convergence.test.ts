@@ -106,5 +106,22 @@ describe('the whole chain converges after NATS is stopped and returns (DESIGN §
     }
     const { rows: breaks } = await chain.db.query('select * from chain_breaks');
     expect(breaks).toEqual([]);
+
+    // Each store measured its clock against central's (same machine: within a few ms) and told central.
+    for (const [i, storeId] of STORES.entries()) {
+      const measured = (await storeGet<{ clockOffsetMs: number | null }>(clients[i]!, '/sync')).clockOffsetMs;
+      expect(Math.abs(measured ?? Number.NaN)).toBeLessThan(500);
+      const deadline = Date.now() + 15_000;
+      let reported: string | null = null;
+      while (reported === null && Date.now() < deadline) {
+        const { rows } = await chain.db.query<{ offset: string | null }>(
+          'select reported_clock_offset_ms as "offset" from stores where store_id = $1',
+          [storeId],
+        );
+        reported = rows[0]?.offset ?? null;
+        if (reported === null) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(Math.abs(Number(reported ?? Number.NaN))).toBeLessThan(500);
+    }
   });
 });

@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connect } from '@nats-io/transport-node';
+import { natsNames } from '@stocksync/shared';
 import { CENTRAL_SERVER, ServiceProcess, STORE_SERVER, TestNatsServer } from '@stocksync/shared/testing';
 import pg from 'pg';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -40,6 +42,7 @@ describe('HQ dashboard in Chromium (central + one store as processes)', () => {
   let store: ServiceProcess;
   let browser: BrowserContext | undefined;
   let created = false;
+  const prefix = `dash${randomBytes(3).toString('hex')}`;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -51,7 +54,7 @@ describe('HQ dashboard in Chromium (central + one store as processes)', () => {
     await admin.query(`create database ${database}`);
     created = true;
     nats = await TestNatsServer.start();
-    const common = { NATS_URL: nats.url, NATS_PREFIX: `dash${randomBytes(3).toString('hex')}`, LOG_LEVEL: 'warn' };
+    const common = { NATS_URL: nats.url, NATS_PREFIX: prefix, LOG_LEVEL: 'warn' };
     central = await ServiceProcess.start('central', CENTRAL_SERVER, {
       ...common,
       DATABASE_URL: `${PG}/${database}`,
@@ -193,5 +196,38 @@ describe('HQ dashboard in Chromium (central + one store as processes)', () => {
     for (const [path, method] of routes) expect(example(hq, path, method), `central ${method} ${path}`).toBeTruthy();
     const pos = (await (await fetch(`${store.url}/docs/json`)).json()) as Spec;
     for (const path of ['/sales', '/reservations']) expect(example(pos, path, 'post'), `store ${path}`).toBeTruthy();
+  });
+
+  it("marks a store whose clock is off central's, as its heartbeat reports it", async () => {
+    const page = browser?.pages()[0];
+    if (!page) throw new Error('no browser page');
+    const nc = await connect({ servers: nats.url });
+    const beat = (storeId: string, clockOffsetMs: number) =>
+      nc.publish(
+        natsNames(prefix).heartbeatSubject(storeId),
+        JSON.stringify({
+          storeId,
+          sentAt: new Date().toISOString(),
+          lastSeq: 0,
+          lastPublishedSeq: 0,
+          pending: 0,
+          oldestPendingAgeMs: 0,
+          clockOffsetMs,
+        }),
+      );
+    try {
+      beat('clk-ahead', 90_400);
+      beat('clk-close', 1_200);
+      const row = (storeId: string) => () =>
+        page
+          .locator(`[data-testid="sync-row-${storeId}"]`)
+          .textContent({ timeout: 1_000 })
+          .catch(() => '');
+      await expect.poll(row('clk-ahead'), { timeout: 20_000 }).toContain('clock +90 s');
+      await expect.poll(row('clk-close'), { timeout: 20_000 }).toContain('online');
+      expect(await row('clk-close')()).not.toContain('clock');
+    } finally {
+      await nc.close();
+    }
   });
 });

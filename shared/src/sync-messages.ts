@@ -98,13 +98,22 @@ export const HeartbeatSchema = Type.Object({
   storageFull: Type.Optional(Type.Boolean()),
   /** Free bytes on the store's data disk (absent when its file system cannot say). */
   diskFreeBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+  /**
+   * The store's clock minus central's, in ms, as the store measured it from its last answered heartbeat
+   * (± half that round trip): its `occurredAt`s are off by this much in central's lag figures.
+   */
+  clockOffsetMs: Type.Optional(Type.Integer()),
 });
 export type Heartbeat = Static<typeof HeartbeatSchema>;
 
 /**
  * Central's answer to a heartbeat sent as a request: the seq up to which it applied this store's events.
  * More than the store's own head means the store's file went back in time (restored from a backup, or a
- * new file for an existing store): its next event would reuse a seq central holds.
+ * new file for an existing store): its next event would reuse a seq central holds. `centralTime` (central's
+ * clock as it answered) lets the store measure how far its own clock is off.
  */
-export const HeartbeatReplySchema = Type.Object({ lastSeq: Type.Integer({ minimum: 0 }) });
+export const HeartbeatReplySchema = Type.Object({
+  lastSeq: Type.Integer({ minimum: 0 }),
+  centralTime: Type.Optional(Type.String()),
+});
 export type HeartbeatReply = Static<typeof HeartbeatReplySchema>;

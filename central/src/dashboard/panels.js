@@ -2,6 +2,8 @@
 import { ago, fill, h, table, time, until } from './dom.js';
 
 const MAX_ROWS = 300;
+/** As the StocksyncStoreClockOff alert rule. */
+const CLOCK_OFF_MS = 5_000;
 
 export function renderSync(state) {
   const rows = state.stores.map((s) =>
@@ -32,6 +34,13 @@ export function renderSync(state) {
               'span',
               { class: 'badge bad', title: 'stock changes refused until space is freed on its data disk' },
               'disk full',
+            )
+          : null,
+        Math.abs(s.clockOffsetMs ?? 0) > CLOCK_OFF_MS
+          ? h(
+              'span',
+              { class: 'badge warn', title: "its sale times and lag are off by this much: fix the store's NTP" },
+              `clock ${s.clockOffsetMs > 0 ? '+' : '−'}${Math.round(Math.abs(s.clockOffsetMs) / 1000)} s`,
             )
           : null,
         s.reconcileResult && s.reconcileResult !== 'match' && s.reconcileResult !== 'in_flight'

@@ -54,6 +54,8 @@ export const stores = pgTable(
     reportedStorageFull: boolean('reported_storage_full').notNull().default(false),
     /** Free bytes on the store's data disk at its last heartbeat. */
     reportedDiskFreeBytes: bigint('reported_disk_free_bytes', { mode: 'number' }),
+    /** The store's clock minus central's at its last heartbeat that carried one (the store measures it). */
+    reportedClockOffsetMs: bigint('reported_clock_offset_ms', { mode: 'number' }),
     /** Rows in event_buffer beyond last_seq, kept in the apply transaction: 0 lets apply skip the lookup. */
     bufferedEvents: integer('buffered_events').notNull().default(0),
     chainStatus: text('chain_status', { enum: CHAIN_STATUSES }).notNull().default('ok'),

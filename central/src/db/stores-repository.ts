@@ -92,6 +92,7 @@ export function createStoresRepository(db: Database) {
         reportedBehindCentral: heartbeat.behindCentral ?? false,
         reportedStorageFull: heartbeat.storageFull ?? false,
         reportedDiskFreeBytes: heartbeat.diskFreeBytes ?? null,
+        reportedClockOffsetMs: heartbeat.clockOffsetMs ?? null,
       };
       const [row] = await db
         .insert(stores)

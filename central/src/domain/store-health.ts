@@ -22,6 +22,8 @@ export type StoreHealth = {
   /** The store reported a full disk: it refuses stock changes (507 STORAGE_FULL) until space is freed. */
   storageFull: boolean;
   diskFreeBytes: number | null;
+  /** The store's clock minus central's, as the store last measured it (null: not reported yet). */
+  clockOffsetMs: number | null;
   chainStatus: 'ok' | 'broken';
   openBreaks: number;
   /** Events received ahead of a gap, waiting for the missing ones. */
@@ -52,6 +54,7 @@ export function storeHealth(row: StoreWithBreaks, now: number, offlineAfterMs: n
     behindCentral: row.reportedBehindCentral,
     storageFull: row.reportedStorageFull,
     diskFreeBytes: row.reportedDiskFreeBytes,
+    clockOffsetMs: row.reportedClockOffsetMs,
     chainStatus: row.chainStatus,
     openBreaks: row.openBreaks,
     bufferedEvents: row.bufferedEvents,

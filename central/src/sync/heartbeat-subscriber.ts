@@ -48,7 +48,8 @@ export function subscribeHeartbeats(opts: {
           .recordHeartbeat(storeId, body, new Date())
           .then((lastSeq) => {
             // A store sends its heartbeat as a request and compares this with its own head.
-            if (msg.reply) msg.respond(JSON.stringify({ lastSeq } satisfies HeartbeatReply));
+            if (msg.reply)
+              msg.respond(JSON.stringify({ lastSeq, centralTime: new Date().toISOString() } satisfies HeartbeatReply));
           })
           .catch((error: unknown) => opts.log.warn({ err: error, storeId }, 'heartbeat not recorded'));
       },

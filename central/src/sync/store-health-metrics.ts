@@ -44,6 +44,10 @@ const READINGS: Record<string, Reading> = {
     help: "Free bytes on the store's data disk, as it last reported",
     value: (h) => h.diskFreeBytes,
   },
+  central_store_clock_offset_seconds: {
+    help: "The store's clock minus central's, as the store last measured it (lag figures are off by this)",
+    value: (h) => (h.clockOffsetMs === null ? null : h.clockOffsetMs / 1000),
+  },
   central_store_buffered_events: {
     help: 'Events received ahead of a seq gap, waiting for the missing ones',
     value: (h) => h.bufferedEvents,

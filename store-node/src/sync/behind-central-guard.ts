@@ -1,4 +1,4 @@
-import { compileValidator, HeartbeatReplySchema } from '@stocksync/shared';
+import { compileValidator, type HeartbeatReply, HeartbeatReplySchema } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { LedgerRepository } from '../db/repositories/ledger-repository';
 
@@ -25,8 +25,10 @@ export function createBehindCentralGuard(deps: { ledger: LedgerRepository; log: 
     /** Settles at central's first answer, or as soon as it is clear none will come. */
     firstAnswer,
 
-    onReply(data: unknown): void {
-      const { lastSeq: centralSeq } = heartbeatReply.parse(data);
+    /** Checks central's answer and returns it parsed (it throws on a malformed one). */
+    onReply(data: unknown): HeartbeatReply {
+      const reply = heartbeatReply.parse(data);
+      const centralSeq = reply.lastSeq;
       const localSeq = deps.ledger.lastSeq();
       if (centralSeq > localSeq) {
         if (!behind) {
@@ -47,6 +49,7 @@ export function createBehindCentralGuard(deps: { ledger: LedgerRepository; log: 
         deps.log.warn({ centralSeq, localSeq }, 'central no longer ahead of this file: stock changes allowed again');
       }
       settle();
+      return reply;
     },
 
     /** No central answered (none running, or one too old to answer heartbeats): nothing to compare. */

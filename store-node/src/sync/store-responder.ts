@@ -13,6 +13,7 @@ import type { LedgerRepository } from '../db/repositories/ledger-repository';
 import type { OutboxRepository } from '../db/repositories/outbox-repository';
 import type { StorageStatus } from '../db/storage-status';
 import type { BehindCentralGuard } from './behind-central-guard';
+import type { ClockOffset } from './clock-offset';
 import { createStateReader } from './state-reader';
 
 const resendRequest = compileValidator(ResendRequestSchema);
@@ -31,6 +32,8 @@ type Deps = {
   now: () => number;
   /** Told central's answer to each heartbeat. */
   behindCentral: BehindCentralGuard;
+  /** Told the send and receive times of each answered heartbeat, and central's stamp on it. */
+  clockOffset: ClockOffset;
   storage: () => StorageStatus;
 };
 
@@ -110,11 +113,13 @@ export function startStoreResponder(nc: NatsConnection, deps: Deps) {
   });
 
   const heartbeat = () => {
-    const stats = deps.outbox.stats(deps.now());
+    const sentAtMs = deps.now();
+    const stats = deps.outbox.stats(sentAtMs);
     const storage = deps.storage();
+    const clockOffsetMs = deps.clockOffset.offsetMs;
     const beat: Heartbeat = {
       storeId,
-      sentAt: new Date(deps.now()).toISOString(),
+      sentAt: new Date(sentAtMs).toISOString(),
       lastSeq: deps.ledger.lastSeq(),
       lastPublishedSeq: stats.lastPublishedSeq,
       pending: stats.pending,
@@ -122,14 +127,17 @@ export function startStoreResponder(nc: NatsConnection, deps: Deps) {
       behindCentral: deps.behindCentral.status() !== null,
       storageFull: storage.full,
       ...(storage.freeBytes === null ? {} : { diskFreeBytes: storage.freeBytes }),
+      ...(clockOffsetMs === null ? {} : { clockOffsetMs }),
     };
     if (nc.isClosed()) return;
     // A request: central answers with its cursor for this store (a guard against a restored file).
     nc.request(names.heartbeatSubject(storeId), JSON.stringify(beat), { timeout: HEARTBEAT_REPLY_MS }).then(
       (reply) => {
         const wasBehind = deps.behindCentral.status() !== null;
+        const receivedAtMs = deps.now();
         try {
-          deps.behindCentral.onReply(reply.json());
+          const answer = deps.behindCentral.onReply(reply.json());
+          deps.clockOffset.onReply(sentAtMs, receivedAtMs, answer.centralTime);
         } catch (error) {
           log.warn({ err: (error as Error).message }, 'heartbeat reply ignored');
         }

@@ -1,8 +1,10 @@
 import { natsNames } from '@stocksync/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { Gauge } from 'prom-client';
 import { type BehindCentral, createBehindCentralGuard } from './behind-central-guard';
 import { startCatalogFollower } from './catalog-follower';
+import { createClockOffset } from './clock-offset';
 import { startCommandConsumer } from './command-consumer';
 import { NatsLink } from './nats-link';
 import { storeNatsOptions } from './nats-options';
@@ -10,7 +12,13 @@ import { OutboxPublisher } from './outbox-publisher';
 import { startReserveResponder } from './reserve-responder';
 import { startStoreResponder } from './store-responder';
 
-export type SyncLinkStatus = { online: boolean; lastPublishedAt: string | null; behindCentral: BehindCentral | null };
+export type SyncLinkStatus = {
+  online: boolean;
+  lastPublishedAt: string | null;
+  behindCentral: BehindCentral | null;
+  /** This store's clock minus central's (null: not measured yet, or running standalone). */
+  clockOffsetMs: number | null;
+};
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -26,7 +34,9 @@ declare module 'fastify' {
 export const syncPlugin = fp(
   async (app: FastifyInstance) => {
     if (!app.config.SYNC_ENABLED) {
-      app.decorate('syncLink', { status: () => ({ online: false, lastPublishedAt: null, behindCentral: null }) });
+      app.decorate('syncLink', {
+        status: () => ({ online: false, lastPublishedAt: null, behindCentral: null, clockOffsetMs: null }),
+      });
       return;
     }
     const names = natsNames(app.config.NATS_PREFIX);
@@ -46,6 +56,17 @@ export const syncPlugin = fp(
       durableSeq: repos.ledger.lastSeq(),
     });
     const behindCentral = createBehindCentralGuard({ ledger: repos.ledger, log });
+    const clockOffset = createClockOffset(log);
+    new Gauge({
+      name: 'store_clock_offset_seconds',
+      help: "This store's clock minus central's, measured from heartbeat answers (absent until one came)",
+      // A label, so the series is absent until measured: a label-less gauge would read 0, "in step".
+      labelNames: ['against'],
+      registers: [app.metrics],
+      collect() {
+        if (clockOffset.offsetMs !== null) this.set({ against: 'central' }, clockOffset.offsetMs / 1000);
+      },
+    });
     const stops: Array<() => unknown> = [];
     let heartbeat: (() => void) | undefined;
     // HQ hears at once, not at the next beat, that this store refuses stock changes for a full disk.
@@ -60,6 +81,7 @@ export const syncPlugin = fp(
         log,
         now,
         behindCentral,
+        clockOffset,
         storage: app.storage,
       });
       heartbeat = responder.heartbeat;
@@ -86,6 +108,7 @@ export const syncPlugin = fp(
         online: link.online,
         lastPublishedAt: publisher.lastPublishedAt,
         behindCentral: behindCentral.status(),
+        clockOffsetMs: clockOffset.offsetMs,
       }),
     });
     app.addHook('onReady', async () => {

@@ -24,6 +24,13 @@ export const StoreSchema = Type.Object({
       'space is freed on its data disk',
   }),
   diskFreeBytes: Nullable(Type.Integer({ description: "free bytes on the store's data disk at its last heartbeat" })),
+  clockOffsetMs: Nullable(
+    Type.Integer({
+      description:
+        "the store's clock minus central's, as the store measured it at its last heartbeat (± half a NATS round " +
+        "trip); lastEventAt and lagMs use the store's clock, so they are off by this much",
+    }),
+  ),
   chainStatus: Type.Union([Type.Literal('ok'), Type.Literal('broken')]),
   openBreaks: Type.Integer(),
   bufferedEvents: Type.Integer({ description: 'events received ahead of a seq gap, waiting for it to close' }),

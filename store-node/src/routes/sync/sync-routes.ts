@@ -15,6 +15,11 @@ const SyncView = Type.Object({
       'central has applied more of this store than this file holds (restored from a backup): stock changes ' +
       'answer 503 STORE_BEHIND_CENTRAL until `npm run store:recover` runs with the node stopped',
   }),
+  clockOffsetMs: Type.Union([Type.Integer(), Type.Null()], {
+    description:
+      "this store's clock minus central's, measured from the last answered heartbeat (± half its round trip); " +
+      'null until central answered one',
+  }),
 });
 
 export const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -30,6 +35,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
       oldestPendingAgeMs: stats.oldestPendingAgeMs,
       lastPublishedAt: link.lastPublishedAt,
       behindCentral: link.behindCentral,
+      clockOffsetMs: link.clockOffsetMs,
     };
   });
 };

@@ -1,0 +1,1 @@
+ALTER TABLE "stores" ADD COLUMN "reported_clock_offset_ms" bigint;

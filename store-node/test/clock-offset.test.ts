@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { compileValidator, type Heartbeat, HeartbeatSchema, natsNames } from '@stocksync/shared';
+import { deleteStreams } from '@stocksync/shared/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/domain/clock';
+import { createTestStore, type TestStore } from './support/test-store';
+
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const TEN_MINUTES = 10 * 60_000;
+const heartbeat = compileValidator(HeartbeatSchema);
+
+/**
+ * The store measures its clock against central's from the stamp central puts on each heartbeat answer.
+ * The test answers the store's heartbeats over NATS as central's heartbeat subscriber does (the contract
+ * is shared/src/sync-messages.ts; central's side is checked in central/test/gap-and-chain.test.ts).
+ */
+describe("a store whose clock is off from central's", () => {
+  let nc: NatsConnection;
+  let store: TestStore | undefined;
+  const prefix = `clk${randomBytes(4).toString('hex')}`;
+  const names = natsNames(prefix);
+  const beats: Heartbeat[] = [];
+
+  beforeAll(async () => {
+    nc = await connect({ servers: NATS_URL });
+  });
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+    beats.length = 0;
+  });
+  afterAll(async () => {
+    await deleteStreams(nc, [names.eventsStream]);
+    await nc.close();
+  });
+
+  /** Answers like central: its cursor for the store, and its own clock when `stamp` is set. */
+  function answerHeartbeats(storeId: string, stamp: boolean) {
+    return nc.subscribe(names.heartbeatSubject(storeId), {
+      callback: (_err, msg) => {
+        beats.push(heartbeat.parse(msg.json()));
+        msg.respond(JSON.stringify({ lastSeq: 0, ...(stamp ? { centralTime: new Date().toISOString() } : {}) }));
+      },
+    });
+  }
+  const startStore = (storeId: string) =>
+    createTestStore({
+      clock: new ManualClock(Date.now() + TEN_MINUTES),
+      env: { SYNC_ENABLED: 'true', NATS_URL, NATS_PREFIX: prefix, STORE_ID: storeId, STARTUP_CENTRAL_CHECK_MS: '0' },
+    });
+  async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const value = await probe();
+      if (ok(value) || Date.now() > deadline) return value;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it('reports the offset on GET /sync, /metrics and to central in its next heartbeat', async () => {
+    const sub = answerHeartbeats('ck1', true);
+    store = await startStore('ck1');
+    const sync = await until(
+      async () => (await store!.request({ method: 'GET', url: '/sync' })).json<{ clockOffsetMs: number | null }>(),
+      (s) => s.clockOffsetMs !== null,
+    );
+    // Ten minutes ahead, within a round trip (the test's clock is read after the store's).
+    expect(sync.clockOffsetMs).toBeGreaterThan(TEN_MINUTES - 2_000);
+    expect(sync.clockOffsetMs).toBeLessThanOrEqual(TEN_MINUTES);
+    const metrics = (await store.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const gauge = Number(/^store_clock_offset_seconds(?:{[^}]*})? (\S+)$/m.exec(metrics)?.[1]);
+    expect(gauge).toBeCloseTo(sync.clockOffsetMs! / 1000, 3);
+    // The first beat went out before any answer; the next (every 5 s, or at once on a change) carries it.
+    expect(beats[0]?.clockOffsetMs).toBeUndefined();
+    const carried = await until(
+      async () => beats.find((b) => b.clockOffsetMs !== undefined),
+      (b) => b !== undefined,
+    );
+    expect(carried?.clockOffsetMs).toBe(sync.clockOffsetMs);
+    sub.unsubscribe();
+  }, 30_000);
+
+  it('claims nothing while central does not stamp its answers (a central of the release before)', async () => {
+    const sub = answerHeartbeats('ck2', false);
+    store = await startStore('ck2');
+    await until(
+      async () => beats.length,
+      (n) => n > 0,
+    );
+    await new Promise((r) => setTimeout(r, 200)); // the answer is back and handled
+    expect((await store.request({ method: 'GET', url: '/sync' })).json()).toMatchObject({ clockOffsetMs: null });
+    expect((await store.app.inject({ method: 'GET', url: '/metrics' })).body).not.toMatch(
+      /^store_clock_offset_seconds[{ ]/m,
+    );
+    sub.unsubscribe();
+  });
+});
