@@ -44,17 +44,8 @@ describe('group commit', () => {
     const { app } = store;
     const changes: boolean[] = [];
     app.writes.onStorageChange((full) => changes.push(full));
-    // SQLite's own limit on the file's size gives the same SQLITE_FULL a full disk does.
-    const pages = app.sqlite.pragma('page_count', { simple: true }) as number;
-    app.sqlite.pragma(`max_page_count = ${pages + 4}`);
-    const huge = () =>
-      app.repos.idempotency.insert({
-        key: 'huge',
-        requestHash: 'h',
-        statusCode: 201,
-        response: 'x'.repeat(1_000_000),
-        createdAtMs: 0,
-      });
+    limitFileGrowth(app);
+    const huge = oversizedWrite(app);
     const results = await Promise.allSettled([
       app.writes.submit(() => app.inventory.sell([{ sku, qty: 1 }])),
       app.writes.submit(huge),
@@ -79,16 +70,8 @@ describe('group commit', () => {
 
   it('a store that sells nothing after its disk filled sees the flag clear by itself once there is room', async () => {
     const { app } = store;
-    const pages = app.sqlite.pragma('page_count', { simple: true }) as number;
-    app.sqlite.pragma(`max_page_count = ${pages + 4}`);
-    const huge = () =>
-      app.repos.idempotency.insert({
-        key: 'huge',
-        requestHash: 'h',
-        statusCode: 201,
-        response: 'x'.repeat(1_000_000),
-        createdAtMs: 0,
-      });
+    limitFileGrowth(app);
+    const huge = oversizedWrite(app);
     await expect(app.writes.submit(huge)).rejects.toMatchObject({ code: ErrorCode.STORAGE_FULL });
     const ledgerBefore = app.sqlite.prepare('select count(*) from ledger').pluck().get();
     const health = async () => (await store.request({ method: 'GET', url: '/health' })).json();
@@ -198,6 +181,22 @@ describe('group commit', () => {
     expect(text).toContain('http_request_duration_seconds_bucket');
   });
 });
+
+/** SQLite's own limit on the file's size gives the same SQLITE_FULL a full disk does. */
+function limitFileGrowth(app: TestStore['app']): void {
+  const pages = app.sqlite.pragma('page_count', { simple: true }) as number;
+  app.sqlite.pragma(`max_page_count = ${pages + 4}`);
+}
+
+/** A write far larger than the room `limitFileGrowth` leaves. */
+const oversizedWrite = (app: TestStore['app']) => () =>
+  app.repos.idempotency.insert({
+    key: 'huge',
+    requestHash: 'h',
+    statusCode: 201,
+    response: 'x'.repeat(1_000_000),
+    createdAtMs: 0,
+  });
 
 async function metric(app: TestStore['app'], name: string): Promise<number> {
   const text = await app.metrics.metrics();
