@@ -90,6 +90,52 @@ describe('gap repair and chain verification (PostgreSQL)', () => {
     expect(await storeProjection('g1')).toEqual(expectedOf(f));
   });
 
+  it('asks each store for its own whole gap, whatever other stores hold in the buffer', async () => {
+    // m2's buffer (seq 6…12, never resent) sits inside m1's gap (2…7): each store's must be its own.
+    const m1 = new StoreEventFactory('m1', rng(21));
+    const m2 = new StoreEventFactory('m2', rng(22));
+    const m1Events = m1.generate(12, SKUS);
+    const m2Events = m2.generate(12, SKUS);
+    await publishEvents(
+      t,
+      m2Events.filter((e) => e.seq !== 5),
+    );
+    await publishEvents(
+      t,
+      m1Events.filter((e) => e.seq < 2 || e.seq > 7),
+    );
+    await waitFor(
+      async () => [
+        (await store('m1'))?.lastSeq,
+        await buffered('m1'),
+        (await store('m2'))?.lastSeq,
+        await buffered('m2'),
+      ],
+      ([a, b, c, d]) => a === 1 && b === 5 && c === 4 && d === 7,
+      { what: 'both stores stopped at their gaps' },
+    );
+    const responder = startResendResponder(t, 'm1', () => m1.events);
+    try {
+      await waitFor(
+        () => store('m1'),
+        (s) => s?.lastSeq === 12,
+        { what: 'm1 converged while m2 still waits' },
+      );
+      expect(responder.requests[0]).toEqual({ fromSeq: 2, toSeq: 7 });
+    } finally {
+      responder.stop();
+    }
+    expect(await storeProjection('m1')).toEqual(expectedOf(m1));
+    expect((await store('m2'))?.lastSeq).toBe(4);
+
+    // Likewise a store's open chain breaks are its own.
+    await app.db.execute(sql`insert into chain_breaks (store_id, seq, reason) values ('m2', 99, 'hash-mismatch')`);
+    const openBreaks = async (storeId: string) =>
+      (await app.inject({ method: 'GET', url: `/stores/${storeId}`, headers: viewer })).json().openBreaks;
+    expect(await openBreaks('m2')).toBeGreaterThanOrEqual(1);
+    expect(await openBreaks('m1')).toBe(0);
+  });
+
   it('applies out-of-order arrivals exactly once without any resend', async () => {
     const f = new StoreEventFactory('o1', rng(8));
     const events = f.generate(40, SKUS);

@@ -73,10 +73,12 @@ export function createEventBufferRepository(db: Database) {
           lastSeq: stores.lastSeq,
           chainStatus: stores.chainStatus,
           bufferedEvents: stores.bufferedEvents,
-          // The (store_id, seq) primary key answers this with one index probe per store.
+          // The (store_id, seq) primary key answers this with one index probe per store. The outer
+          // columns are written out: drizzle renders ${stores.storeId} in a select list as a bare
+          // "store_id", which inside the subquery would name b's own column (every store's buffer).
           minBufferedSeq: sql<
             string | number | null
-          >`(select min(b.seq) from ${eventBuffer} b where b.store_id = ${stores.storeId} and b.seq > ${stores.lastSeq})`,
+          >`(select min(b.seq) from ${eventBuffer} b where b.store_id = stores.store_id and b.seq > stores.last_seq)`,
         })
         .from(stores)
         // The exists() catches a counter that drifted (it is recounted whenever the buffer is touched).

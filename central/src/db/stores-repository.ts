@@ -18,7 +18,9 @@ export type CursorAdvance = {
 };
 export type StoreWithBreaks = StoreRow & { openBreaks: number };
 
-const openBreaksOf = sql<number>`(select count(*)::int from ${chainBreaks} where ${chainBreaks.storeId} = ${stores.storeId} and ${chainBreaks.resolvedAt} is null)`;
+// Written out, not ${stores.storeId}: in a select list drizzle renders that as a bare "store_id", which
+// inside the subquery names chain_breaks' own column and counts every store's breaks.
+const openBreaksOf = sql<number>`(select count(*)::int from ${chainBreaks} cb where cb.store_id = stores.store_id and cb.resolved_at is null)`;
 
 /** One UPDATE for all stores of a batch (null when there is nothing to write). */
 export function cursorAdvanceStatement(updates: readonly CursorAdvance[]): SQL | null {
