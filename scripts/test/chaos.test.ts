@@ -1,10 +1,39 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAULT_KINDS } from '../src/chaos/chaos-plan';
 import { CHAOS_PROFILES } from '../src/chaos/chaos-profiles';
 import { formatSummary } from '../src/chaos/chaos-report';
-import { runChaos } from '../src/chaos/chaos-run';
+import { runChaos, violationCount } from '../src/chaos/chaos-run';
+
+/** What a failed run's services said about sync and faults: warnings, errors and gap repair. */
+function logExcerpt(dir: string, perService = 40): string {
+  const telling = /"level":(4|5|6)0|resend|gap|lost events|chain/;
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .map((f) => {
+      const lines = readFileSync(join(dir, f), 'utf8')
+        .split('\n')
+        .filter((l) => telling.test(l));
+      return `--- ${f}: ${lines.length} lines of note, the last ${perService}\n${lines.slice(-perService).join('\n')}`;
+    })
+    .join('\n');
+}
 
 describe('chaos, short profile: the whole chain under random traffic and faults (DESIGN §8)', () => {
+  // The services' logs, kept for a failure: a run that fails once in many must be explainable from CI's output.
+  const logDir = mkdtempSync(join(tmpdir(), 'stocksync-chaos-logs-'));
+  beforeAll(() => {
+    process.env.SERVICE_LOG_DIR = logDir;
+    process.env.CHAOS_LOG_LEVEL = 'info';
+  });
+  afterAll(() => {
+    delete process.env.SERVICE_LOG_DIR;
+    delete process.env.CHAOS_LOG_LEVEL;
+    rmSync(logDir, { recursive: true, force: true });
+  });
+
   it('keeps every invariant: nothing acknowledged lost, nothing applied twice, nothing oversold, all converged', async () => {
     const profile = CHAOS_PROFILES.short;
     const summary = await runChaos({
@@ -13,6 +42,7 @@ describe('chaos, short profile: the whole chain under random traffic and faults 
       log: () => undefined,
     });
     console.info(formatSummary(summary));
+    if (violationCount(summary.violations) > 0 || !summary.drained) console.info(logExcerpt(logDir));
 
     expect(summary.drained).toBe(true);
     // Reconciliation compared (and matched) during the run, so its zero drift below is not vacuous.

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { killOnTestExit } from './child-reaper';
 import { freePort } from './nats-server';
@@ -102,11 +103,15 @@ export class ServiceProcess {
   }
 
   private async launch(): Promise<void> {
+    // SERVICE_LOG_DIR keeps each service's log (<name>.log, appended across restarts) for a failed run.
+    const logDir = process.env.SERVICE_LOG_DIR;
+    const out = logDir ? openSync(join(logDir, `${this.name}.log`), 'a') : 'ignore';
     const child = spawn(process.execPath, nodeArgsFor(this.entry), {
       cwd: ROOT,
       env: { ...process.env, HOST: '127.0.0.1', ...this.env, PORT: String(this.port) },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', out, 'pipe'],
     });
+    if (typeof out === 'number') closeSync(out);
     this.child = child;
     killOnTestExit(child);
     child.stderr?.on('data', (d) => {

@@ -33,6 +33,8 @@ export type StoreNode = {
 
 const ADMIN_TOKEN = 'chaos-admin-token';
 const VIEWER_TOKEN = 'chaos-viewer-token';
+/** CHAOS_LOG_LEVEL=info with SERVICE_LOG_DIR keeps the services' logs of a run to look into. */
+const serviceLogLevel = () => process.env.CHAOS_LOG_LEVEL ?? 'error';
 export const STORE_TOKEN = 'chaos-store-token';
 export const PRICE = '5.00';
 
@@ -82,7 +84,7 @@ export class ChaosCluster {
         await ServiceProcess.start(name, CENTRAL_SERVER, {
           NATS_URL: this.nats.url,
           NATS_PREFIX: this.prefix,
-          LOG_LEVEL: 'error',
+          LOG_LEVEL: serviceLogLevel(),
           DATABASE_URL: this.postgres.url,
           DATABASE_POOL_SIZE: '8',
           // Shorter than a postgres-hang fault, so statements time out and their connections are dropped.
@@ -116,7 +118,7 @@ export class ChaosCluster {
       const process = await ServiceProcess.start(id, STORE_SERVER, {
         NATS_URL: proxy.url,
         NATS_PREFIX: this.prefix,
-        LOG_LEVEL: 'error',
+        LOG_LEVEL: serviceLogLevel(),
         STORE_ID: id,
         STORE_TOKEN,
         DATA_DIR: dataDir,
