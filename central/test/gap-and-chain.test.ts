@@ -136,6 +136,36 @@ describe('gap repair and chain verification (PostgreSQL)', () => {
     expect(await openBreaks('m1')).toBe(0);
   });
 
+  it('fills a sparse buffer with one request, not one round trip per hole', async () => {
+    const f = new StoreEventFactory('sp1', rng(23));
+    const events = f.generate(30, SKUS);
+    // Only every fifth event got through (publishes cut off halfway, say): five holes.
+    await publishEvents(
+      t,
+      events.filter((e) => e.seq === 1 || e.seq % 5 === 0),
+    );
+    await waitFor(
+      async () => [(await store('sp1'))?.lastSeq, await buffered('sp1')],
+      ([seq, n]) => seq === 1 && n === 6,
+      { what: 'sp1 stopped at the first hole' },
+    );
+    const responder = startResendResponder(t, 'sp1', () => f.events);
+    try {
+      await waitFor(
+        () => store('sp1'),
+        (s) => s?.lastSeq === 30,
+        { what: 'sp1 converged' },
+      );
+      // Every hole up to the last buffered run at once (the buffered events between them come again).
+      expect(responder.requests[0]).toEqual({ fromSeq: 2, toSeq: 29 });
+    } finally {
+      responder.stop();
+    }
+    expect(await buffered('sp1')).toBe(0);
+    expect(await ledgerIds('sp1')).toEqual(events.map((e) => e.id));
+    expect(await storeProjection('sp1')).toEqual(expectedOf(f));
+  });
+
   it('applies out-of-order arrivals exactly once without any resend', async () => {
     const f = new StoreEventFactory('o1', rng(8));
     const events = f.generate(40, SKUS);

@@ -28,10 +28,11 @@ describe('chaos, short profile: the whole chain under random traffic and faults 
     process.env.SERVICE_LOG_DIR = logDir;
     process.env.CHAOS_LOG_LEVEL = 'info';
   });
+  let failed = false;
   afterAll(() => {
     delete process.env.SERVICE_LOG_DIR;
     delete process.env.CHAOS_LOG_LEVEL;
-    rmSync(logDir, { recursive: true, force: true });
+    if (!failed) rmSync(logDir, { recursive: true, force: true });
   });
 
   it('keeps every invariant: nothing acknowledged lost, nothing applied twice, nothing oversold, all converged', async () => {
@@ -42,7 +43,10 @@ describe('chaos, short profile: the whole chain under random traffic and faults 
       log: () => undefined,
     });
     console.info(formatSummary(summary));
-    if (violationCount(summary.violations) > 0 || !summary.drained) console.info(logExcerpt(logDir));
+    if (violationCount(summary.violations) > 0 || !summary.drained) {
+      failed = true;
+      console.info(`${logExcerpt(logDir)}\nthe services' whole logs are kept in ${logDir}`);
+    }
 
     expect(summary.drained).toBe(true);
     // Reconciliation compared (and matched) during the run, so its zero drift below is not vacuous.

@@ -10,6 +10,8 @@ export type GapCandidate = {
   chainStatus: string;
   bufferedEvents: number;
   minBufferedSeq: number | null;
+  /** The highest missing seq below a buffered one: resending up to it fills every hole at once. */
+  lastMissingSeq: number | null;
 };
 
 const CHUNK = 1000;
@@ -79,6 +81,10 @@ export function createEventBufferRepository(db: Database) {
           minBufferedSeq: sql<
             string | number | null
           >`(select min(b.seq) from ${eventBuffer} b where b.store_id = stores.store_id and b.seq > stores.last_seq)`,
+          // The start of the last contiguous buffered run, minus one (one probe per buffered row).
+          lastMissingSeq: sql<string | number | null>`(select max(b.seq) - 1 from ${eventBuffer} b
+            where b.store_id = stores.store_id and b.seq > stores.last_seq + 1
+              and not exists (select 1 from ${eventBuffer} p where p.store_id = stores.store_id and p.seq = b.seq - 1))`,
         })
         .from(stores)
         // The exists() catches a counter that drifted (it is recounted whenever the buffer is touched).
@@ -89,7 +95,12 @@ export function createEventBufferRepository(db: Database) {
             sql`exists (select 1 from ${eventBuffer} b where b.store_id = ${stores.storeId} and b.seq > ${stores.lastSeq})`,
           ),
         );
-      return rows.map((r) => ({ ...r, minBufferedSeq: r.minBufferedSeq === null ? null : Number(r.minBufferedSeq) }));
+      const seqOrNull = (seq: string | number | null) => (seq === null ? null : Number(seq));
+      return rows.map((r) => ({
+        ...r,
+        minBufferedSeq: seqOrNull(r.minBufferedSeq),
+        lastMissingSeq: seqOrNull(r.lastMissingSeq),
+      }));
     },
 
     async count(storeId?: string): Promise<number> {

@@ -23,6 +23,8 @@ export type GapRepairOptions = {
 };
 
 const replyValidator = compileValidator(ResendReplySchema);
+/** Most events one resend request asks for; the store publishes them in chunks, the next sweep asks on. */
+export const RESEND_MAX_EVENTS = 5_000;
 
 /**
  * Gap repair (DESIGN §6b): finds stores whose buffered events wait behind a missing seq, or whose chain
@@ -73,15 +75,20 @@ export class GapRepair {
     const { db, log } = this.opts;
     try {
       for (const store of await createEventBufferRepository(db).gapCandidates()) {
-        const { storeId, lastSeq, minBufferedSeq } = store;
+        const { storeId, lastSeq, minBufferedSeq, lastMissingSeq } = store;
         const broken = store.chainStatus === 'broken';
         // Contiguous buffered events (or a stale counter, which a drain recounts): apply them now.
         if (minBufferedSeq === lastSeq + 1 || (minBufferedSeq === null && store.bufferedEvents > 0)) {
           this.opts.onDrain(storeId);
         }
-        // A gap before the buffered events: ask for exactly the missing range.
-        if (minBufferedSeq !== null && minBufferedSeq > lastSeq + 1)
-          this.request(storeId, { fromSeq: lastSeq + 1, toSeq: minBufferedSeq - 1 }, broken);
+        // A gap before the buffered events: ask in one request for every hole, up to the last run of
+        // buffered events (the buffered ones between holes come again too). The buffer may be sparse
+        // (publishes cut off halfway, a partial resend): asking only up to the first buffered seq took
+        // one round trip per hole, a sweep (2 s) apart.
+        if (minBufferedSeq !== null && lastMissingSeq !== null && minBufferedSeq > lastSeq + 1) {
+          const toSeq = Math.min(lastMissingSeq, lastSeq + RESEND_MAX_EVENTS);
+          this.request(storeId, { fromSeq: lastSeq + 1, toSeq }, broken);
+        }
         // Blocked by a bad event with nothing buffered behind it: ask for everything from there.
         else if (broken) this.request(storeId, { fromSeq: lastSeq + 1 }, true);
       }
