@@ -23,8 +23,8 @@ export type GapRepairOptions = {
 };
 
 const replyValidator = compileValidator(ResendReplySchema);
-/** Most events one resend request asks for; the store publishes them in chunks, the next sweep asks on. */
-export const RESEND_MAX_EVENTS = 5_000;
+/** Most events one resend request asks for (the store publishes them 1,000 at a time); the next sweep asks on. */
+export const RESEND_MAX_EVENTS = 100_000;
 
 /**
  * Gap repair (DESIGN §6b): finds stores whose buffered events wait behind a missing seq, or whose chain
