@@ -87,7 +87,9 @@ export class GapRepair {
         // one round trip per hole, a sweep (2 s) apart.
         if (minBufferedSeq !== null && lastMissingSeq !== null && minBufferedSeq > lastSeq + 1) {
           const toSeq = Math.min(lastMissingSeq, lastSeq + RESEND_MAX_EVENTS);
-          this.request(storeId, { fromSeq: lastSeq + 1, toSeq }, broken);
+          // The log says how the buffer looked: a range much wider than its holes means a sparse one.
+          const context = { buffered: store.bufferedEvents, firstBuffered: minBufferedSeq };
+          this.request(storeId, { fromSeq: lastSeq + 1, toSeq }, broken, context);
         }
         // Blocked by a bad event with nothing buffered behind it: ask for everything from there.
         else if (broken) this.request(storeId, { fromSeq: lastSeq + 1 }, true);
@@ -117,7 +119,7 @@ export class GapRepair {
     }
   }
 
-  private request(storeId: string, body: ResendRequest, broken: boolean): void {
+  private request(storeId: string, body: ResendRequest, broken: boolean, context: object = {}): void {
     const now = Date.now();
     const interval = broken ? this.opts.brokenIntervalMs : this.opts.minIntervalMs;
     // NATS down: nobody to ask; the first sweep after it is back asks.
@@ -128,7 +130,7 @@ export class GapRepair {
     this.outstanding.add(storeId);
     this.opts.metrics.gapRequests.inc();
     const { nats, log, db } = this.opts;
-    log.info({ storeId, ...body }, 'requesting resend');
+    log.info({ storeId, ...body, ...context }, 'requesting resend');
     nc.request(nats.names.resendSubject(storeId), JSON.stringify(body), { timeout: this.opts.requestTimeoutMs })
       .then(async (reply) => {
         const parsed: unknown = reply.json();
