@@ -139,7 +139,8 @@ describe('gap repair and chain verification (PostgreSQL)', () => {
   it('fills a sparse buffer with one request, not one round trip per hole', async () => {
     const f = new StoreEventFactory('sp1', rng(23));
     const events = f.generate(30, SKUS);
-    // Only every fifth event got through (publishes cut off halfway, say): five holes.
+    // Every fifth event buffered, the others lost: two replicas share the consumer, one buffered its
+    // share while the other's failed batch was nak-ed and then lost with NATS's storage. Five holes.
     await publishEvents(
       t,
       events.filter((e) => e.seq === 1 || e.seq % 5 === 0),
