@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { CHAOS_PROFILES, type ChaosProfile } from './chaos/chaos-profiles';
 import { formatStatuses, formatSummary } from './chaos/chaos-report';
-import { runChaos, violationCount } from './chaos/chaos-run';
+import { chaosPassed, runChaos } from './chaos/chaos-run';
 
 const { values } = parseArgs({
   options: {
@@ -54,4 +54,4 @@ const summary = await runChaos({
 });
 console.log(formatSummary(summary));
 console.log(`  answers: ${formatStatuses(summary)}`);
-process.exit(violationCount(summary.violations) === 0 && summary.drained ? 0 : 1);
+process.exit(chaosPassed(summary) ? 0 : 1);

@@ -1,5 +1,5 @@
 import type { ChaosSummary } from './chaos-run';
-import { violationCount } from './chaos-run';
+import { chaosPassed } from './chaos-run';
 
 /** The run's result as a short plain-text report: what was done, what was injected, what broke. */
 export function formatSummary(s: ChaosSummary): string {
@@ -28,7 +28,7 @@ export function formatSummary(s: ChaosSummary): string {
     `  bad input accepted  ${s.violations.badInputAccepted}`,
     `  server errors       ${s.violations.serverErrors}`,
     `  unanswered requests ${s.violations.unanswered}`,
-    `  verdict             ${violationCount(s.violations) === 0 && s.drained ? 'PASS' : 'FAIL'}`,
+    `  verdict             ${chaosPassed(s) ? 'PASS' : 'FAIL'}`,
   ];
   if (s.examples.length > 0) lines.push('  examples:', ...s.examples.map((e) => `    ${e}`));
   return lines.join('\n');

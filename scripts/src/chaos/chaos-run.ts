@@ -55,6 +55,8 @@ export type ChaosSummary = {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const violationCount = (v: Violations) => Object.values(v).reduce((a, b) => a + b, 0);
+/** The run's verdict: every invariant held and the chain drained. */
+export const chaosPassed = (s: ChaosSummary) => violationCount(s.violations) === 0 && s.drained;
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   const started = Date.now();
