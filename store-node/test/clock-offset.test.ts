@@ -4,6 +4,7 @@ import { compileValidator, type Heartbeat, HeartbeatSchema, natsNames } from '@s
 import { deleteStreams } from '@stocksync/shared/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/domain/clock';
+import { eventually } from './support/eventually';
 import { createTestStore, type TestStore } from './support/test-store';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -49,21 +50,15 @@ describe("a store whose clock is off from central's", () => {
       clock: new ManualClock(Date.now() + TEN_MINUTES),
       env: { SYNC_ENABLED: 'true', NATS_URL, NATS_PREFIX: prefix, STORE_ID: storeId, STARTUP_CENTRAL_CHECK_MS: '0' },
     });
-  async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const value = await probe();
-      if (ok(value) || Date.now() > deadline) return value;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 
   it('reports the offset on GET /sync, /metrics and to central in its next heartbeat', async () => {
     const sub = answerHeartbeats('ck1', true);
     store = await startStore('ck1');
-    const sync = await until(
+    const sync = await eventually(
       async () => (await store!.request({ method: 'GET', url: '/sync' })).json<{ clockOffsetMs: number | null }>(),
       (s) => s.clockOffsetMs !== null,
+      'the offset measured',
+      15_000,
     );
     // Ten minutes ahead, within a round trip (the test's clock is read after the store's).
     expect(sync.clockOffsetMs).toBeGreaterThan(TEN_MINUTES - 2_000);
@@ -73,9 +68,11 @@ describe("a store whose clock is off from central's", () => {
     expect(gauge).toBeCloseTo(sync.clockOffsetMs! / 1000, 3);
     // The first beat went out before any answer; the next (every 5 s, or at once on a change) carries it.
     expect(beats[0]?.clockOffsetMs).toBeUndefined();
-    const carried = await until(
+    const carried = await eventually(
       async () => beats.find((b) => b.clockOffsetMs !== undefined),
       (b) => b !== undefined,
+      'a heartbeat carrying the offset',
+      15_000,
     );
     expect(carried?.clockOffsetMs).toBe(sync.clockOffsetMs);
     sub.unsubscribe();
@@ -84,9 +81,11 @@ describe("a store whose clock is off from central's", () => {
   it('claims nothing while central does not stamp its answers (a central of the release before)', async () => {
     const sub = answerHeartbeats('ck2', false);
     store = await startStore('ck2');
-    await until(
+    await eventually(
       async () => beats.length,
       (n) => n > 0,
+      'a heartbeat',
+      15_000,
     );
     await new Promise((r) => setTimeout(r, 200)); // the answer is back and handled
     expect((await store.request({ method: 'GET', url: '/sync' })).json()).toMatchObject({ clockOffsetMs: null });

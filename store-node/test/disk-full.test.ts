@@ -6,6 +6,7 @@ import { ErrorCode } from '@stocksync/shared';
 import { publishProduct, TestNatsServer } from '@stocksync/shared/testing';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { eventually } from './support/eventually';
 import { seedStock } from './support/factories';
 import { expectStoreInvariants } from './support/invariants';
 import { type SmallDiskStore, startStoreOnSmallDisk } from './support/small-disk';
@@ -29,16 +30,6 @@ const metric = async (store: SmallDiskStore, name: string) => {
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
   return line === undefined ? undefined : Number(line.split(' ')[1]);
 };
-async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('a store node whose disk fills up', () => {
   const seedDir = mkdtempSync(join(tmpdir(), 'stocksync-disk-seed-'));
   const dataDir = mkdtempSync(join(tmpdir(), 'stocksync-disk-'));
