@@ -121,6 +121,8 @@ describe('group commit', () => {
     await app.writes.submit(() => app.inventory.sell([{ sku, qty: 1 }]));
     expect(app.writes.fsyncs).toBe(before + 1);
     expect(await metric(app, 'store_wal_fsyncs_total')).toBe(before + 1);
+    // Each fsync is timed, the refused and the read-only batches' non-fsyncs are not.
+    expect(await metric(app, 'store_wal_fsync_seconds_count')).toBe(before + 1);
 
     // A read queued while a write's fsync is in flight may have read that write: it waits for it.
     const answered: string[] = [];

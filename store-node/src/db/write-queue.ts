@@ -21,6 +21,8 @@ export type WriteQueueOptions = {
    */
   walFile?: string | undefined;
   onFlush?: (stats: WriteQueueStats) => void;
+  /** A WAL fsync returned after `ms` (its duration is the disk's share of every durable answer). */
+  onSync?: (ms: number) => void;
   /** An fsync failed: the kernel may have dropped the pages, so the process must not go on. */
   onFatal?: (error: unknown) => void;
 };
@@ -270,10 +272,12 @@ export class WriteQueue<S = unknown> {
     const group = this.awaitingSync.splice(0);
     this.syncInFlight = true;
     this.syncs++;
+    const started = performance.now();
     // fdatasync, as SQLite itself syncs its WAL on Linux: the data and the size that finds it, without
     // the mtime journal commit a full fsync adds (measured here: p50 1.2 → 0.8 ms under POS load).
     fdatasync(this.wal(), (error) => {
       this.syncInFlight = false;
+      this.opts.onSync?.(performance.now() - started);
       for (const waiter of this.syncWaiters.splice(0)) waiter();
       if (error) {
         for (const committed of group) committed.fail(error);

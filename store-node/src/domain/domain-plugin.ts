@@ -76,6 +76,14 @@ export const domainPlugin = fp<DomainOptions>(
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1],
       registers: [app.metrics],
     });
+    // A store PC's disk that stalls (a worn SSD, a cheap SD card, a host flushing its cache) shows here
+    // before it shows as slow sales: every durable answer waits for one of these.
+    const fsyncSeconds = new Histogram({
+      name: 'store_wal_fsync_seconds',
+      help: 'Time for one fsync of the WAL (one per group commit that wrote something)',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [app.metrics],
+    });
     const writes = new WriteQueue(app.sqlite, domain.repos.ledger.chain, {
       maxBatch: app.config.WRITE_BATCH_MAX,
       walFile: app.walFileToSync,
@@ -85,6 +93,7 @@ export const domainPlugin = fp<DomainOptions>(
           throw err;
         });
       },
+      onSync: (ms) => fsyncSeconds.observe(ms / 1000),
       onFlush: ({ batchSize: size, commitMs }) => {
         batchSize.observe(size);
         commitSeconds.observe(commitMs / 1000);
