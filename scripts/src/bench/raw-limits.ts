@@ -92,6 +92,30 @@ export interface SqliteResult {
   normalTxPerSec: number;
   /** Duration of one FULL commit (the WAL write and its fsync): the disk's floor under any durable answer. */
   fullCommit: LatencySummary;
+  /**
+   * What a write arriving at a random moment waits under group commit on this disk: the rest of the
+   * commit in flight, then its own (see `groupCommitWait`). Time-weighted, so the disk's rare long
+   * flushes count for every write that arrives while one lasts: the floor under a durable p99 at any rate.
+   */
+  arrivalWait: LatencySummary;
+}
+
+/**
+ * The wait of a write arriving at a uniformly random moment of a run of back-to-back commits
+ * (`commits` in time order, each [start, end] ms): one arriving during commit k joins commit k + 1 and
+ * is durable at its end. Sampled every `stepMs` from the first commit's end to the last one's start.
+ */
+export function groupCommitWait(commits: ReadonlyArray<readonly [number, number]>, stepMs = 0.01): LatencySummary {
+  const waits: number[] = [];
+  let k = 0;
+  const last = commits.length - 1;
+  for (let t = commits[0]?.[1] ?? 0; last > 0 && t < commits[last]![0]; t += stepMs) {
+    while (commits[k]![1] <= t) k++;
+    // t is inside commit k (or in the gap just before it): the next commit to start after t ends this wait.
+    const joins = commits[k]![0] <= t ? k + 1 : k;
+    waits.push(commits[joins]![1] - t);
+  }
+  return summarize(waits);
 }
 
 const SQLITE_SKUS = 1000;
@@ -136,28 +160,34 @@ function sqliteRate(dir: string, name: string, synchronous: 'FULL' | 'NORMAL', p
     const commit = db.transaction(() => {
       for (let k = 0; k < perCommit; k++) op(i++);
     });
-    const samples: number[] = [];
+    const commits: Array<[number, number]> = [];
     const { count, elapsedMs } = runFor(ms, () => {
       const start = nowMs();
       commit();
-      samples.push(nowMs() - start);
+      commits.push([start, nowMs()]);
     });
-    return { opsPerSec: perSecond(count * perCommit, elapsedMs), commit: summarize(samples) };
+    return {
+      opsPerSec: perSecond(count * perCommit, elapsedMs),
+      commit: summarize(commits.map(([start, end]) => end - start)),
+      arrivalWait: groupCommitWait(commits),
+    };
   } finally {
     db.close();
   }
 }
 
 /** better-sqlite3 on a temp file in WAL mode: a stock update, a ledger insert and an outbox insert per op. */
-export function measureSqliteFull(durationMs = 2000): SqliteResult {
+export function measureSqliteFull(durationMs = 2000, fullDurationMs = 6000): SqliteResult {
   const dir = mkdtempSync(join(tmpdir(), 'stocksync-bench-'));
   try {
-    const full = sqliteRate(dir, 'full-1', 'FULL', 1, durationMs);
+    // As long as a measured load run (warm-up included): this disk's long flushes come seconds apart.
+    const full = sqliteRate(dir, 'full-1', 'FULL', 1, fullDurationMs);
     return {
       fullTxPerSec: full.opsPerSec,
       full50OpsPerSec: sqliteRate(dir, 'full-50', 'FULL', 50, durationMs).opsPerSec,
       normalTxPerSec: sqliteRate(dir, 'normal-1', 'NORMAL', 1, durationMs).opsPerSec,
       fullCommit: full.commit,
+      arrivalWait: full.arrivalWait,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -160,7 +160,13 @@ export const storeSalesSection: BenchSection = {
       const noop = ctx.raw.noopFastify?.reqPerSec;
       const full = ctx.raw.sqlite?.fullTxPerSec;
       const noopAtRate = ctx.raw.noopFastify?.openLoop.find((o) => o.rate === FIXED_RATE);
-      const fullCommitP99 = ctx.raw.sqlite?.fullCommit.p99Ms;
+      const diskWaitP99 = ctx.raw.sqlite?.arrivalWait.p99Ms;
+      // A durable answer waits for the WAL fsync in flight and then its own: the disk's tail, weighted
+      // by time (a 50 ms flush delays every sale arriving during it), is under every p99 here.
+      const diskLatency =
+        diskWaitP99 !== undefined
+          ? { rawLimit: diskWaitP99, rawLimitLabel: 'group commit on this disk: wait of a random arrival, p99' }
+          : {};
       const noopLatency = (ms: number | undefined, what: string) =>
         ms !== undefined ? { rawLimit: ms, rawLimitLabel: `no-op route, open loop at 5,000/s, ${what}` } : {};
       const rows: Row[] = [
@@ -195,10 +201,7 @@ export const storeSalesSection: BenchSection = {
           figure: `p99 at half the capacity above, ${halfRate.toLocaleString('en-US')}/s`,
           value: half.p99Ms,
           unit: 'ms',
-          // A durable answer waits for at least one WAL fsync: the disk's own tail is under every p99 here.
-          ...(fullCommitP99 !== undefined
-            ? { rawLimit: fullCommitP99, rawLimitLabel: 'one SQLite FULL commit, p99 (write + fsync)' }
-            : {}),
+          ...diskLatency,
         },
         {
           figure: `achieved at a fixed 5,000/s (open loop, errors ${fixed.errors + fixed.non2xx})`,
@@ -213,6 +216,7 @@ export const storeSalesSection: BenchSection = {
           ...noopLatency(noopAtRate?.p99Ms, 'p99'),
           target: '≤ 10 ms',
         },
+        { figure: 'p99 at 5,000 sales/s against the disk', value: fixed.p99Ms, unit: 'ms', ...diskLatency },
         {
           figure: 'p99.9 at 5,000 sales/s',
           value: fixed.p999Ms,
