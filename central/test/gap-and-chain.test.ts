@@ -322,7 +322,12 @@ describe('gap repair and chain verification (PostgreSQL)', () => {
           ...extra,
         }),
       );
-    beat('h1', 'h1', { storageFull: true, diskFreeBytes: 8_000_000_000, clockOffsetMs: -90_000 });
+    beat('h1', 'h1', {
+      storageFull: true,
+      diskFreeBytes: 8_000_000_000,
+      clockOffsetMs: -90_000,
+      slowestWalFsyncMs: 1_250,
+    });
     // A store of the release before disk reporting: no disk fields, so nothing is claimed about its disk.
     beat('h3', 'h3');
     beat('h2', 'h1');
@@ -342,6 +347,7 @@ describe('gap repair and chain verification (PostgreSQL)', () => {
       storageFull: true,
       diskFreeBytes: 8_000_000_000,
       clockOffsetMs: -90_000,
+      slowestWalFsyncMs: 1_250,
     });
     await waitFor(
       async () => (await app.inject({ method: 'GET', url: '/stores/h3', headers: viewer })).statusCode,
@@ -352,6 +358,7 @@ describe('gap repair and chain verification (PostgreSQL)', () => {
       storageFull: false,
       diskFreeBytes: null,
       clockOffsetMs: null,
+      slowestWalFsyncMs: null,
     });
     expect((await app.inject({ method: 'GET', url: '/stores/h2', headers: viewer })).statusCode).toBe(404);
     const metric = (name: string) => metricSeries(app, name);
@@ -366,6 +373,8 @@ describe('gap repair and chain verification (PostgreSQL)', () => {
     expect(await metric('central_store_disk_free_bytes')).not.toHaveProperty('h3');
     expect((await metric('central_store_clock_offset_seconds')).h1).toBe(-90);
     expect(await metric('central_store_clock_offset_seconds')).not.toHaveProperty('h3');
+    expect((await metric('central_store_slowest_wal_fsync_seconds')).h1).toBe(1.25);
+    expect(await metric('central_store_slowest_wal_fsync_seconds')).not.toHaveProperty('h3');
     expect(await metric('central_store_online')).not.toHaveProperty('h2');
 
     // Sent as a request, a heartbeat is answered with central's cursor and its clock, for the store to

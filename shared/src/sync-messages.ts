@@ -103,6 +103,12 @@ export const HeartbeatSchema = Type.Object({
    * (± half that round trip): its `occurredAt`s are off by this much in central's lag figures.
    */
   clockOffsetMs: Type.Optional(Type.Integer()),
+  /**
+   * The longest fsync of the store's WAL since its previous heartbeat, in ms, one still in flight counted
+   * by its age (absent when none ran): every answered POS write waits for one, so a failing disk shows
+   * here before the sales it slows are noticed.
+   */
+  slowestWalFsyncMs: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type Heartbeat = Static<typeof HeartbeatSchema>;
 

@@ -123,6 +123,17 @@ describe('group commit', () => {
     expect(await metric(app, 'store_wal_fsyncs_total')).toBe(before + 1);
     // Each fsync is timed, the refused and the read-only batches' non-fsyncs are not.
     expect(await metric(app, 'store_wal_fsync_seconds_count')).toBe(before + 1);
+    // The heartbeat's figure: the longest since it was last taken, then nothing until the next fsync.
+    expect(app.writes.takeSlowestSyncMs()).toBeGreaterThanOrEqual(0);
+    expect(app.writes.takeSlowestSyncMs()).toBeNull();
+    await app.writes.submit(() => app.repos.stock.find(sku));
+    expect(app.writes.takeSlowestSyncMs()).toBeNull();
+    // One in flight counts by its age (a hung disk shows while it hangs), and again once it returns.
+    const inFlight = app.writes.submit(() => app.inventory.sell([{ sku, qty: 1 }]));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(app.writes.takeSlowestSyncMs()).toBeGreaterThanOrEqual(0);
+    await inFlight;
+    expect(app.writes.takeSlowestSyncMs()).toBeGreaterThanOrEqual(0);
 
     // A read queued while a write's fsync is in flight may have read that write: it waits for it.
     const answered: string[] = [];

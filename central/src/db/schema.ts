@@ -56,6 +56,8 @@ export const stores = pgTable(
     reportedDiskFreeBytes: bigint('reported_disk_free_bytes', { mode: 'number' }),
     /** The store's clock minus central's at its last heartbeat that carried one (the store measures it). */
     reportedClockOffsetMs: bigint('reported_clock_offset_ms', { mode: 'number' }),
+    /** The longest WAL fsync the store had since its previous heartbeat (null: none ran, or not reported). */
+    reportedSlowestWalFsyncMs: integer('reported_slowest_wal_fsync_ms'),
     /** Rows in event_buffer beyond last_seq, kept in the apply transaction: 0 lets apply skip the lookup. */
     bufferedEvents: integer('buffered_events').notNull().default(0),
     chainStatus: text('chain_status', { enum: CHAIN_STATUSES }).notNull().default('ok'),

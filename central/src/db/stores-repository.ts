@@ -95,6 +95,7 @@ export function createStoresRepository(db: Database) {
         reportedStorageFull: heartbeat.storageFull ?? false,
         reportedDiskFreeBytes: heartbeat.diskFreeBytes ?? null,
         reportedClockOffsetMs: heartbeat.clockOffsetMs ?? null,
+        reportedSlowestWalFsyncMs: heartbeat.slowestWalFsyncMs ?? null,
       };
       const [row] = await db
         .insert(stores)

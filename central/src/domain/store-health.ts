@@ -24,6 +24,8 @@ export type StoreHealth = {
   diskFreeBytes: number | null;
   /** The store's clock minus central's, as the store last measured it (null: not reported yet). */
   clockOffsetMs: number | null;
+  /** The longest WAL fsync the store had between its last two heartbeats (null: none ran, or not reported). */
+  slowestWalFsyncMs: number | null;
   chainStatus: 'ok' | 'broken';
   openBreaks: number;
   /** Events received ahead of a gap, waiting for the missing ones. */
@@ -55,6 +57,7 @@ export function storeHealth(row: StoreWithBreaks, now: number, offlineAfterMs: n
     storageFull: row.reportedStorageFull,
     diskFreeBytes: row.reportedDiskFreeBytes,
     clockOffsetMs: row.reportedClockOffsetMs,
+    slowestWalFsyncMs: row.reportedSlowestWalFsyncMs,
     chainStatus: row.chainStatus,
     openBreaks: row.openBreaks,
     bufferedEvents: row.bufferedEvents,

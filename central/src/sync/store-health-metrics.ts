@@ -48,6 +48,10 @@ const READINGS: Record<string, Reading> = {
     help: "The store's clock minus central's, as the store last measured it (lag figures are off by this)",
     value: (h) => (h.clockOffsetMs === null ? null : h.clockOffsetMs / 1000),
   },
+  central_store_slowest_wal_fsync_seconds: {
+    help: "The longest fsync of the store's WAL between its last two heartbeats (absent when none ran)",
+    value: (h) => (h.slowestWalFsyncMs === null ? null : h.slowestWalFsyncMs / 1000),
+  },
   central_store_buffered_events: {
     help: 'Events received ahead of a seq gap, waiting for the missing ones',
     value: (h) => h.bufferedEvents,

@@ -60,7 +60,11 @@ const sqlite: BenchSection = {
         value: r.arrivalWait.p50Ms,
         unit: 'ms',
       },
-      { figure: 'group commit: wait of a write arriving at a random moment, p99', value: r.arrivalWait.p99Ms, unit: 'ms' },
+      {
+        figure: 'group commit: wait of a write arriving at a random moment, p99',
+        value: r.arrivalWait.p99Ms,
+        unit: 'ms',
+      },
       {
         figure: 'group commit: wait of a write arriving at a random moment, p99.9',
         value: r.arrivalWait.p999Ms,

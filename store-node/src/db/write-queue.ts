@@ -76,6 +76,9 @@ export class WriteQueue<S = unknown> {
   private syncWaiters: Array<() => void> = [];
   private walFd: number | undefined;
   private syncs = 0;
+  private syncStartedAt = 0;
+  /** Longest WAL fsync since `takeSlowestSyncMs` was last called (-1: none). */
+  private slowestSyncMs = -1;
   private full = false;
   private readonly totalChanges;
   private readonly begin;
@@ -150,6 +153,17 @@ export class WriteQueue<S = unknown> {
   /** WAL fsyncs issued so far (a batch that changed no row needs none). */
   get fsyncs(): number {
     return this.syncs;
+  }
+
+  /**
+   * The longest WAL fsync since the last call, counting one still in flight by its age (a hung disk
+   * shows while it hangs), or null when none ran. The heartbeat carries it to HQ.
+   */
+  takeSlowestSyncMs(): number | null {
+    const inFlightMs = this.syncInFlight ? performance.now() - this.syncStartedAt : -1;
+    const slowest = Math.max(this.slowestSyncMs, inFlightMs);
+    this.slowestSyncMs = -1;
+    return slowest < 0 ? null : slowest;
   }
 
   /** The last write that needed disk space failed for want of it (cleared by the next write that commits). */
@@ -272,12 +286,14 @@ export class WriteQueue<S = unknown> {
     const group = this.awaitingSync.splice(0);
     this.syncInFlight = true;
     this.syncs++;
-    const started = performance.now();
+    this.syncStartedAt = performance.now();
     // fdatasync, as SQLite itself syncs its WAL on Linux: the data and the size that finds it, without
     // the mtime journal commit a full fsync adds (measured here: p50 1.2 → 0.8 ms under POS load).
     fdatasync(this.wal(), (error) => {
       this.syncInFlight = false;
-      this.opts.onSync?.(performance.now() - started);
+      const ms = performance.now() - this.syncStartedAt;
+      this.slowestSyncMs = Math.max(this.slowestSyncMs, ms);
+      this.opts.onSync?.(ms);
       for (const waiter of this.syncWaiters.splice(0)) waiter();
       if (error) {
         for (const committed of group) committed.fail(error);

@@ -35,6 +35,8 @@ type Deps = {
   /** Told the send and receive times of each answered heartbeat, and central's stamp on it. */
   clockOffset: ClockOffset;
   storage: () => StorageStatus;
+  /** The longest WAL fsync since the previous call (null: none ran); see WriteQueue.takeSlowestSyncMs. */
+  slowestWalFsyncMs: () => number | null;
 };
 
 /**
@@ -117,6 +119,7 @@ export function startStoreResponder(nc: NatsConnection, deps: Deps) {
     const stats = deps.outbox.stats(sentAtMs);
     const storage = deps.storage();
     const clockOffsetMs = deps.clockOffset.offsetMs;
+    const slowestWalFsyncMs = deps.slowestWalFsyncMs();
     const beat: Heartbeat = {
       storeId,
       sentAt: new Date(sentAtMs).toISOString(),
@@ -128,6 +131,7 @@ export function startStoreResponder(nc: NatsConnection, deps: Deps) {
       storageFull: storage.full,
       ...(storage.freeBytes === null ? {} : { diskFreeBytes: storage.freeBytes }),
       ...(clockOffsetMs === null ? {} : { clockOffsetMs }),
+      ...(slowestWalFsyncMs === null ? {} : { slowestWalFsyncMs: Math.ceil(slowestWalFsyncMs) }),
     };
     if (nc.isClosed()) return;
     // A request: central answers with its cursor for this store (a guard against a restored file).

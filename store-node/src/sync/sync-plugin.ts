@@ -83,6 +83,7 @@ export const syncPlugin = fp(
         behindCentral,
         clockOffset,
         storage: app.storage,
+        slowestWalFsyncMs: () => writes.takeSlowestSyncMs(),
       });
       heartbeat = responder.heartbeat;
       const reserve = startReserveResponder(nc, { names, storeId, writes, reservations: app.reservations, log });

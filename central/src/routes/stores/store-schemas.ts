@@ -31,6 +31,13 @@ export const StoreSchema = Type.Object({
         "trip); lastEventAt and lagMs use the store's clock, so they are off by this much",
     }),
   ),
+  slowestWalFsyncMs: Nullable(
+    Type.Integer({
+      description:
+        "the longest fsync of the store's WAL between its last two heartbeats (one still in flight counted by its " +
+        'age); every answered POS write waits for one, so a slow or failing disk shows here; null when none ran',
+    }),
+  ),
   chainStatus: Type.Union([Type.Literal('ok'), Type.Literal('broken')]),
   openBreaks: Type.Integer(),
   bufferedEvents: Type.Integer({ description: 'events received ahead of a seq gap, waiting for it to close' }),

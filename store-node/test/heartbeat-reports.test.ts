@@ -5,6 +5,7 @@ import { deleteStreams } from '@stocksync/shared/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/domain/clock';
 import { eventually } from './support/eventually';
+import { seedStock, uniqueSku } from './support/factories';
 import { createTestStore, type TestStore } from './support/test-store';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -12,11 +13,12 @@ const TEN_MINUTES = 10 * 60_000;
 const heartbeat = compileValidator(HeartbeatSchema);
 
 /**
- * The store measures its clock against central's from the stamp central puts on each heartbeat answer.
+ * What a store's heartbeats tell central besides its sync state. The store measures its clock against
+ * central's from the stamp central puts on each heartbeat answer, and reports its disk's slowest fsync.
  * The test answers the store's heartbeats over NATS as central's heartbeat subscriber does (the contract
  * is shared/src/sync-messages.ts; central's side is checked in central/test/gap-and-chain.test.ts).
  */
-describe("a store whose clock is off from central's", () => {
+describe("a store's heartbeats (its clock against central's, its disk)", () => {
   let nc: NatsConnection;
   let store: TestStore | undefined;
   const prefix = `clk${randomBytes(4).toString('hex')}`;
@@ -75,6 +77,37 @@ describe("a store whose clock is off from central's", () => {
       15_000,
     );
     expect(carried?.clockOffsetMs).toBe(sync.clockOffsetMs);
+    sub.unsubscribe();
+  }, 30_000);
+
+  it("carries the slowest WAL fsync since the beat before: a sale's shows in the next beat", async () => {
+    const sub = answerHeartbeats('ck3', true);
+    store = await startStore('ck3');
+    const sku = uniqueSku();
+    await seedStock(store.app, [{ sku, onHand: 5 }]);
+    await eventually(
+      async () => beats.length,
+      (n) => n > 0,
+      'a first heartbeat',
+      15_000,
+    );
+    const sold = await store.request({
+      method: 'POST',
+      url: '/sales',
+      headers: { 'idempotency-key': 'ck3-sale' },
+      payload: { lines: [{ sku, qty: 1 }] },
+    });
+    expect(sold.statusCode).toBe(201);
+    const afterSale = beats.length;
+    const next = await eventually(
+      async () => beats[afterSale],
+      (b) => b !== undefined,
+      'the heartbeat after the sale',
+      15_000,
+    );
+    // Its own fsync at least, timed: a number of ms, not a flag.
+    expect(next?.slowestWalFsyncMs).toBeGreaterThanOrEqual(0);
+    expect(next?.slowestWalFsyncMs).toBeLessThan(10_000);
     sub.unsubscribe();
   }, 30_000);
 

@@ -1,0 +1,1 @@
+ALTER TABLE "stores" ADD COLUMN "reported_slowest_wal_fsync_ms" integer;
