@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -146,4 +146,28 @@ describe('a store node whose disk fills up', () => {
       rmSync(copy, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe('a store node whose file system cannot say how much is free', () => {
+  it('serves no free-space reading instead of 0 (which would read as a full disk)', async () => {
+    const store = await createTestStore();
+    const movedDir = `${store.dataDir}-moved`;
+    const freeSeries = async () =>
+      (await store.app.inject({ method: 'GET', url: '/metrics' })).body
+        .split('\n')
+        .filter((l) => l.startsWith('store_disk_free_bytes'));
+    try {
+      const [known] = await freeSeries();
+      expect(known).toMatch(/^store_disk_free_bytes\{volume="data"[^}]*\} \d+$/);
+      expect(Number(known!.split(' ')[1])).toBeGreaterThan(0);
+      // statfs of the data directory fails once it is gone; the open database files go on working.
+      renameSync(store.dataDir, movedDir);
+      expect(await freeSeries()).toEqual([]);
+      const health = (await store.app.inject({ method: 'GET', url: '/health' })).json<{ storage: unknown }>();
+      expect(health.storage).toMatchObject({ freeBytes: null });
+    } finally {
+      if (existsSync(movedDir)) renameSync(movedDir, store.dataDir);
+      await store.close();
+    }
+  });
 });

@@ -147,11 +147,14 @@ export const domainPlugin = fp<DomainOptions>(
     });
     new Gauge({
       name: 'store_disk_free_bytes',
-      help: "Free bytes on the data directory's file system",
+      help: "Free bytes on the data directory's file system (absent where the file system cannot say)",
+      // A label, so the series is absent until known: a label-less gauge would read 0, "disk full".
+      labelNames: ['volume'],
       registers: [app.metrics],
       collect() {
         const { freeBytes } = storage();
-        if (freeBytes !== null) this.set(freeBytes);
+        this.reset();
+        if (freeBytes !== null) this.set({ volume: 'data' }, freeBytes);
       },
     });
     new Gauge({
