@@ -9,6 +9,7 @@ import { connect } from '@nats-io/transport-node';
 import { natsNames } from '@stocksync/shared';
 import { BUILT_STORE_SERVER, nodeArgsFor } from '@stocksync/shared/testing';
 import { seedStore } from '../../../store-node/src/seed-store';
+import { histogramBuckets } from './chain-fixture';
 import { onAbort } from './cleanup-registry';
 import { type LoadTick, runLoad } from './load-generator';
 import type { BenchContext, BenchSection, Row } from './report';
@@ -83,6 +84,18 @@ async function measureWithoutSync(
   }
 }
 
+/** The store's own WAL fsync histogram, to tell in the same run whether its disk stalled. */
+async function fsyncBuckets(url: string): Promise<Map<number, number>> {
+  return histogramBuckets(await (await fetch(`${url}/metrics`)).text(), 'store_wal_fsync_seconds');
+}
+
+/** fsyncs the store timed between two scrapes: in all, and slower than `overSec`. */
+function fsyncsBetween(before: Map<number, number>, after: Map<number, number>, overSec: number) {
+  const counted = (le: number) => (after.get(le) ?? 0) - (before.get(le) ?? 0);
+  const all = counted(Number.POSITIVE_INFINITY);
+  return { all, slow: all - counted(overSec) };
+}
+
 async function stopStore(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
@@ -144,7 +157,9 @@ export const storeSalesSection: BenchSection = {
       ctx.progress(`latency at half that capacity, ${halfRate.toLocaleString('en-US')} sales/s (open loop)`);
       const half = await runLoad({ ...common, ...ctx.load, openLoopRate: halfRate }, onTick);
       ctx.progress(`latency at a fixed ${FIXED_RATE.toLocaleString('en-US')} sales/s (open loop)`);
+      const fsyncsBefore = await fsyncBuckets(url);
       const fixed = await runLoad({ ...common, ...ctx.load, openLoopRate: FIXED_RATE }, onTick);
+      const fsyncs = fsyncsBetween(fsyncsBefore, await fsyncBuckets(url), 0.01);
       // The synced node stops first: two nodes at once would share the two cores.
       await stopStore(child);
       ctx.progress('max throughput of the POS alone (publisher off), for comparison');
@@ -217,6 +232,12 @@ export const storeSalesSection: BenchSection = {
           target: '≤ 10 ms',
         },
         { figure: 'p99 at 5,000 sales/s against the disk', value: fixed.p99Ms, unit: 'ms', ...diskLatency },
+        {
+          // Whether the tail above was the disk's: the store's own timing of its fsyncs in that run.
+          figure: `WAL fsyncs over 10 ms during the 5,000/s run, of ${fsyncs.all.toLocaleString('en-US')} (store's own timing)`,
+          value: fsyncs.slow,
+          unit: 'fsyncs',
+        },
         {
           figure: 'p99.9 at 5,000 sales/s',
           value: fixed.p999Ms,
