@@ -1,6 +1,6 @@
 import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
-import { DomainError, ErrorCode } from '@stocksync/shared';
 import type Database from 'better-sqlite3';
+import { diskFull, isDiskFull, isLockedByOther, lockedByOther } from './sqlite-refusals';
 
 type Job = { run: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void };
 type Committed<S> = { settle: () => void; fail: (error: unknown) => void; head: S };
@@ -26,30 +26,6 @@ export type WriteQueueOptions = {
   /** An fsync failed: the kernel may have dropped the pages, so the process must not go on. */
   onFatal?: (error: unknown) => void;
 };
-
-const sqliteCode = (error: unknown) => String((error as { code?: unknown } | null)?.code ?? '');
-
-/**
- * SQLite's answer when the disk (or the file) cannot grow. SQLite has rolled back what the write did,
- * so the store refuses it with a clear, retryable error instead of a 500, and stays up: it sells
- * again the moment space is freed.
- */
-const isDiskFull = (error: unknown) => sqliteCode(error) === 'SQLITE_FULL';
-const diskFull = () =>
-  new DomainError(
-    ErrorCode.STORAGE_FULL,
-    "The store node's disk is full: nothing was recorded. Free space on its data disk, then send the " +
-      'request again with the same Idempotency-Key.',
-  );
-
-/** Another program holds the write lock past the connection's short busy timeout (db-plugin.ts). */
-const isLockedByOther = (error: unknown) => sqliteCode(error).startsWith('SQLITE_BUSY');
-const lockedByOther = () =>
-  new DomainError(
-    ErrorCode.DEPENDENCY_UNAVAILABLE,
-    "Another program holds the store node's database for writing (an open sqlite3 session?): nothing " +
-      'was recorded. Close it, then send the request again with the same Idempotency-Key.',
-  );
 
 /**
  * Group commit. Writes submitted in the same turn of the event loop share one SQLite transaction,
