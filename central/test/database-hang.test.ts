@@ -1,12 +1,13 @@
-import { ErrorCode } from '@stocksync/shared';
+import { ErrorCode, type ReserveHoldsReply, type ReserveRequest } from '@stocksync/shared';
 import { TestPostgresServer } from '@stocksync/shared/testing';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteBuckets, send } from './helpers/catalog-helpers';
-import { startCentral, syncSnapshot } from './helpers/central-harness';
+import { projection, startCentral, syncSnapshot } from './helpers/central-harness';
 import { rng, StoreEventFactory } from './helpers/event-factory';
 import { publishEvents, type TestNats, testNats } from './helpers/nats-helpers';
+import { ScriptedStore } from './helpers/scripted-store';
 import { createTempDir, deleteStreams, uniquePrefix, waitFor } from './helpers/test-env';
 
 /**
@@ -47,6 +48,7 @@ describe('central while its PostgreSQL hangs instead of dying (private server)',
         DATABASE_POOL_SIZE: '2',
         DATABASE_CONNECT_TIMEOUT_MS: '1000',
         DATABASE_QUERY_TIMEOUT_MS: '1000',
+        REDIS_KEY_PREFIX: `${prefix}:`,
       },
     });
   });
@@ -115,5 +117,59 @@ describe('central while its PostgreSQL hangs instead of dying (private server)',
     expect((await send(app, 'GET', '/products/H-LOCKED')).status).toBe(404);
     expect(await storedSkus('H-LOCKED')).toEqual([]);
     expect(await storedSkus('H-AFTER-%')).toHaveLength(8);
+  }, 60_000);
+
+  it('records a hold the store made even when the database hangs past a timeout at that moment: 201, not 503', async () => {
+    // The store, played by the test: it holds, and the database hangs right then, past the query
+    // timeout. The timed-out insert commits once the server resumes; answering 503 ("nothing was
+    // reserved") would then leave a reservation held at central and at the store that its buyer was
+    // told does not exist.
+    const store = new ScriptedStore('r1', rng(23));
+    expect((await send(app, 'POST', '/products', product('R-1'))).status).toBe(201);
+    await publishEvents(t, [store.receive('R-1', 5)]);
+    await waitFor(
+      async () => (await projection(app.db)).get('r1/R-1')?.onHand,
+      (onHand) => onHand === 5,
+      { what: 'r1 projected' },
+    );
+    let thawed: Promise<void> | undefined;
+    const responder = t.nc.subscribe(t.names.reserveSubject('r1'), {
+      callback: (_err, msg) => {
+        const request = msg.json<ReserveRequest>();
+        if (request.op !== 'holds') return;
+        pgServer.freeze();
+        thawed = new Promise((resolve) =>
+          setTimeout(() => {
+            pgServer.thaw();
+            resolve();
+          }, 1_800),
+        );
+        const expiresAt = new Date(Date.now() + 600_000).toISOString();
+        const reply: ReserveHoldsReply = {
+          ok: true,
+          results: request.holds.map((h) => ({
+            ok: true,
+            reservation: { id: h.reservationId, sku: h.sku, qty: h.qty, status: 'held', expiresAt },
+          })),
+        };
+        msg.respond(JSON.stringify(reply));
+      },
+    });
+    try {
+      const answer = await send(app, 'POST', '/reservations', {
+        sku: 'R-1',
+        qty: 2,
+        storeId: 'r1',
+        ttlSeconds: 600,
+        orderRef: 'hang-1',
+      });
+      await thawed;
+      expect(answer.status).toBe(201);
+      const { id } = answer.body as { id: string };
+      expect((await send(app, 'GET', `/reservations/${id}`)).body).toMatchObject({ status: 'held', qty: 2 });
+    } finally {
+      responder.unsubscribe();
+      pgServer.thaw();
+    }
   }, 60_000);
 });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DomainError, ErrorCode, MAX_HOLDS_PER_REQUEST, newId, type ReserveHold } from '@stocksync/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AdmitCandidate, AttemptKey, ReservationAttemptsRepository } from '../db/reservation-attempts-repository';
@@ -27,6 +28,14 @@ const PASSED_THROUGH = new Set<string>([
   ErrorCode.NOT_FOUND,
   ErrorCode.VALIDATION,
 ]);
+
+/**
+ * How long a hold the store has already made keeps trying to be recorded at central. A statement that
+ * timed out may still commit once a hung database resumes, so answering 503 at the first failure could
+ * say "nothing reserved" of a reservation central then holds; retrying the insert (idempotent by id)
+ * finds it, or records it, as soon as the database answers again.
+ */
+const RECORD_RETRY_MS = 5_000;
 
 export const reserveLockKey = (storeId: string, sku: string) => `lock:reserve:${storeId}:${sku}`;
 
@@ -177,11 +186,9 @@ export function createReservationCoordinator(deps: {
       }
     });
     settleAttempts(nothingHeld);
+    if (held.length === 0) return;
     try {
-      const rows = await inserts.run(
-        '',
-        held.map((h) => h.row),
-      );
+      const rows = await recordHeld(held.map((h) => h.row));
       held.forEach(({ index }, n) => {
         results.set(index, { ok: true, value: rows[n]! });
       });
@@ -192,6 +199,21 @@ export function createReservationCoordinator(deps: {
           index,
           new DomainError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'Central database unavailable; nothing was reserved'),
         );
+      }
+    }
+  }
+
+  /** The store holds these: record them, retrying while the database recovers (see RECORD_RETRY_MS). */
+  async function recordHeld(rows: NewHeldRow[]): Promise<ReservationRow[]> {
+    const giveUpAt = Date.now() + RECORD_RETRY_MS;
+    for (let failures = 0; ; failures++) {
+      try {
+        return await inserts.run('', rows);
+      } catch (error) {
+        const pause = Math.min(1_000, 100 * 2 ** failures);
+        if (Date.now() + pause > giveUpAt) throw error;
+        log.warn({ err: (error as Error).message, holds: rows.length }, 'recording holds failed; retrying');
+        await sleep(pause);
       }
     }
   }
