@@ -119,31 +119,36 @@ describe('central while its PostgreSQL hangs instead of dying (private server)',
     expect(await storedSkus('H-AFTER-%')).toHaveLength(8);
   }, 60_000);
 
-  it('records a hold the store made even when the database hangs past a timeout at that moment: 201, not 503', async () => {
-    // The store, played by the test: it holds, and the database hangs right then, past the query
-    // timeout. The timed-out insert commits once the server resumes; answering 503 ("nothing was
-    // reserved") would then leave a reservation held at central and at the store that its buyer was
-    // told does not exist.
-    const store = new ScriptedStore('r1', rng(23));
-    expect((await send(app, 'POST', '/products', product('R-1'))).status).toBe(201);
-    await publishEvents(t, [store.receive('R-1', 5)]);
-    await waitFor(
-      async () => (await projection(app.db)).get('r1/R-1')?.onHand,
-      (onHand) => onHand === 5,
-      { what: 'r1 projected' },
-    );
-    let thawed: Promise<void> | undefined;
-    const responder = t.nc.subscribe(t.names.reserveSubject('r1'), {
+  it('gives back the connection of a transaction whose BEGIN timed out (drizzle leaked it: pool exhausted)', async () => {
+    // Both pooled connections are idle and open: each write below takes one and its BEGIN goes unanswered.
+    const opened = await Promise.all([send(app, 'GET', '/products'), send(app, 'GET', '/products')]);
+    expect(opened.map((r) => r.status)).toEqual([200, 200]);
+    pgServer.freeze();
+    try {
+      for (const i of [1, 2]) {
+        const cut = await send(app, 'POST', '/products', product(`H-BEGIN-${i}`));
+        expect(cut).toMatchObject({ status: 503, body: { code: ErrorCode.DEPENDENCY_UNAVAILABLE } });
+      }
+    } finally {
+      pgServer.thaw();
+    }
+    expect((await send(app, 'POST', '/products', product('H-BEGIN-AFTER'))).status).toBe(201);
+    expect((await send(app, 'GET', '/products/H-BEGIN-AFTER')).status).toBe(200);
+  }, 60_000);
+
+  /**
+   * Plays store `storeId` for online holds: it holds each one asked for, and PostgreSQL is frozen right
+   * as the request arrives (central's insert of the hold goes to a server that does not answer).
+   */
+  function holdingStoreFreezingDatabase(storeId: string) {
+    return t.nc.subscribe(t.names.reserveSubject(storeId), {
       callback: (_err, msg) => {
         const request = msg.json<ReserveRequest>();
-        if (request.op !== 'holds') return;
+        if (request.op !== 'holds') {
+          msg.respond(JSON.stringify({ ok: false, code: ErrorCode.NOT_FOUND, message: 'no such hold' }));
+          return;
+        }
         pgServer.freeze();
-        thawed = new Promise((resolve) =>
-          setTimeout(() => {
-            pgServer.thaw();
-            resolve();
-          }, 1_800),
-        );
         const expiresAt = new Date(Date.now() + 600_000).toISOString();
         const reply: ReserveHoldsReply = {
           ok: true,
@@ -155,21 +160,63 @@ describe('central while its PostgreSQL hangs instead of dying (private server)',
         msg.respond(JSON.stringify(reply));
       },
     });
+  }
+  async function stockAt(storeId: string, sku: string, seed: number) {
+    const store = new ScriptedStore(storeId, rng(seed));
+    expect((await send(app, 'POST', '/products', product(sku))).status).toBe(201);
+    await publishEvents(t, [store.receive(sku, 5)]);
+    await waitFor(
+      async () => (await projection(app.db)).get(`${storeId}/${sku}`)?.onHand,
+      (onHand) => onHand === 5,
+      { what: `${storeId} projected` },
+    );
+  }
+  const holdAt = (storeId: string, sku: string, orderRef: string) =>
+    send(app, 'POST', '/reservations', { sku, qty: 2, storeId, ttlSeconds: 600, orderRef });
+  const reservationsFor = async (orderRef: string) => {
+    const client = new pg.Client({ connectionString: pgServer.url });
+    await client.connect();
     try {
-      const answer = await send(app, 'POST', '/reservations', {
-        sku: 'R-1',
-        qty: 2,
-        storeId: 'r1',
-        ttlSeconds: 600,
-        orderRef: 'hang-1',
-      });
-      await thawed;
+      const { rows } = await client.query('select status from reservations where order_ref = $1', [orderRef]);
+      return rows;
+    } finally {
+      await client.end();
+    }
+  };
+
+  it('records a hold the store made even when the database hangs past a timeout at that moment: 201, not 503', async () => {
+    // The timed-out insert would run once the server resumes; answering 503 ("nothing was reserved")
+    // would then leave a reservation held at central and at the store that its buyer was told does
+    // not exist. Central retries recording it, and the server is back within that time.
+    await stockAt('r1', 'R-1', 23);
+    const responder = holdingStoreFreezingDatabase('r1');
+    const thaw = setTimeout(() => pgServer.thaw(), 1_800);
+    try {
+      const answer = await holdAt('r1', 'R-1', 'hang-1');
       expect(answer.status).toBe(201);
       const { id } = answer.body as { id: string };
       expect((await send(app, 'GET', `/reservations/${id}`)).body).toMatchObject({ status: 'held', qty: 2 });
     } finally {
+      clearTimeout(thaw);
       responder.unsubscribe();
       pgServer.thaw();
     }
+  }, 60_000);
+
+  it('a hold answered 503 because the database stayed away is never recorded when it resumes', async () => {
+    await stockAt('r2', 'R-2', 29);
+    const responder = holdingStoreFreezingDatabase('r2');
+    try {
+      const answer = await holdAt('r2', 'R-2', 'hang-2');
+      expect(answer).toMatchObject({ status: 503, body: { code: ErrorCode.DEPENDENCY_UNAVAILABLE } });
+    } finally {
+      responder.unsubscribe();
+      pgServer.thaw();
+    }
+    // Whatever central sent before giving up runs now, if it can: an insert that commits on its own
+    // would record the reservation the buyer was told does not exist.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await reservationsFor('hang-2')).toEqual([]);
+    expect((await send(app, 'GET', '/products/R-2')).status).toBe(200);
   }, 60_000);
 });

@@ -9,7 +9,10 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { releaseClientsOfFailedTransactions } from './drizzle-transaction-release';
 import { type Schema, schema } from './schema';
+
+releaseClientsOfFailedTransactions();
 
 /** The one database type repositories see: drizzle's common PostgreSQL database, whatever the driver. */
 export type Database = PgDatabase<PgQueryResultHKT, Schema>;
