@@ -55,8 +55,11 @@ export function createReservationsRepository(db: Database) {
     async insertHeldMany(rows: NewHeldRow[]): Promise<ReservationRow[]> {
       if (rows.length === 0) return [];
       const input = JSON.stringify(rows.map((r) => ({ ...r, expiresAt: r.expiresAt.toISOString() })));
-      const stored = rowsOf<ReservationRow>(
-        await db.execute(sql`
+      // In a transaction, not one autocommit statement: a statement that times out while the server
+      // hangs runs when it resumes, and on its own it would commit a hold central answered 503 for.
+      // A connection released mid-statement is dropped (database.ts), so this COMMIT never arrives.
+      const result = await db.transaction((tx) =>
+        tx.execute(sql`
           with input as (
             select * from json_to_recordset(${input}::json)
               as r(id uuid, "storeId" text, sku text, qty int4, "orderRef" text, "expiresAt" timestamptz)
@@ -75,6 +78,7 @@ export function createReservationsRepository(db: Database) {
                  created_at as "createdAt", updated_at as "updatedAt"
           from found`),
       );
+      const stored = rowsOf<ReservationRow>(result);
       const byId = new Map(
         stored.map((r) => [
           r.id,
