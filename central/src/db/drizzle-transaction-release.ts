@@ -14,8 +14,8 @@ type Work = (tx: unknown) => Promise<unknown>;
  * them leaves central answering 503 to everything until restarted. This is the same method with BEGIN
  * inside the try, and the client released *with* the error (pg-pool then destroys it) whenever BEGIN,
  * COMMIT or ROLLBACK failed, so no connection in an unknown state goes back to the pool.
- * `central/test/database-hang.test.ts` ("…never recorded when it resumes") fails without it; remove it
- * when an upgrade fixes the method upstream.
+ * `central/test/database-hang.test.ts` ("gives back the connection of a transaction whose BEGIN timed
+ * out") fails without it; remove this when an upgrade fixes the method upstream.
  */
 export function releaseClientsOfFailedTransactions(): void {
   const prototype = NodePgSession.prototype as unknown as { transaction: (work: Work, config?: unknown) => unknown };

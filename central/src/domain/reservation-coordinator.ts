@@ -30,10 +30,10 @@ const PASSED_THROUGH = new Set<string>([
 ]);
 
 /**
- * How long a hold the store has already made keeps trying to be recorded at central. A statement that
- * timed out may still commit once a hung database resumes, so answering 503 at the first failure could
- * say "nothing reserved" of a reservation central then holds; retrying the insert (idempotent by id)
- * finds it, or records it, as soon as the database answers again.
+ * How long a hold the store has already made keeps trying to be recorded at central. The store's hold
+ * is durable; a database away for a moment (a restart, a hang past the query timeout) should cost the
+ * buyer a slower 201, not a 503 and a hold the sweeper then undoes. The insert is idempotent by id, so
+ * a retry also finds a row an earlier attempt committed after all.
  */
 const RECORD_RETRY_MS = 5_000;
 
