@@ -1,5 +1,6 @@
 export * from './catalog';
 export * from './child-reaper';
+export * from './eventually';
 export * from './jetstream-reader';
 export * from './nats-server';
 export * from './postgres-server';

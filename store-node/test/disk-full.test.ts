@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { ErrorCode } from '@stocksync/shared';
-import { publishProduct, TestNatsServer } from '@stocksync/shared/testing';
+import { eventually, publishProduct, TestNatsServer } from '@stocksync/shared/testing';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { eventually } from './support/eventually';
 import { seedStock } from './support/factories';
 import { expectStoreInvariants } from './support/invariants';
 import { type SmallDiskStore, startStoreOnSmallDisk } from './support/small-disk';
@@ -116,20 +115,20 @@ describe('a store node whose disk fills up', () => {
     expect(await get(store, '/health')).toMatchObject({ status: 'ok', storage: { full: false } });
     expect(await metric(store, 'store_storage_full')).toBe(0);
     await eventually(
+      'the hold to expire',
       () => get(store!, `/reservations/${holdId}`),
       (r) => r.status === 'expired',
-      'the hold to expire',
     );
     await eventually(
+      'the product added while the disk was full',
       () => get(store!, `/products/${added.sku}`),
       (p) => p.name === added.name,
-      'the product added while the disk was full',
     );
     // Everything sealed while the disk filled and after reaches JetStream, the publish cursor included.
     await eventually(
+      'the outbox to drain',
       () => get(store!, '/sync'),
       (s) => s.pending === 0 && s.lastPublishedSeq === s.lastSeq,
-      'the outbox to drain',
     );
 
     expect(await store.stop()).toBe(0);

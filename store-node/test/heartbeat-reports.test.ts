@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { compileValidator, type Heartbeat, HeartbeatSchema, natsNames } from '@stocksync/shared';
-import { deleteStreams } from '@stocksync/shared/testing';
+import { deleteStreams, eventually } from '@stocksync/shared/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/domain/clock';
-import { eventually } from './support/eventually';
 import { seedStock, uniqueSku } from './support/factories';
 import { createTestStore, type TestStore } from './support/test-store';
 
@@ -57,9 +56,9 @@ describe("a store's heartbeats (its clock against central's, its disk)", () => {
     const sub = answerHeartbeats('ck1', true);
     store = await startStore('ck1');
     const sync = await eventually(
+      'the offset measured',
       async () => (await store!.request({ method: 'GET', url: '/sync' })).json<{ clockOffsetMs: number | null }>(),
       (s) => s.clockOffsetMs !== null,
-      'the offset measured',
       15_000,
     );
     // Ten minutes ahead, within a round trip (the test's clock is read after the store's).
@@ -71,9 +70,9 @@ describe("a store's heartbeats (its clock against central's, its disk)", () => {
     // The first beat went out before any answer; the next (every 5 s, or at once on a change) carries it.
     expect(beats[0]?.clockOffsetMs).toBeUndefined();
     const carried = await eventually(
+      'a heartbeat carrying the offset',
       async () => beats.find((b) => b.clockOffsetMs !== undefined),
       (b) => b !== undefined,
-      'a heartbeat carrying the offset',
       15_000,
     );
     expect(carried?.clockOffsetMs).toBe(sync.clockOffsetMs);
@@ -86,9 +85,9 @@ describe("a store's heartbeats (its clock against central's, its disk)", () => {
     const sku = uniqueSku();
     await seedStock(store.app, [{ sku, onHand: 5 }]);
     await eventually(
+      'a first heartbeat',
       async () => beats.length,
       (n) => n > 0,
-      'a first heartbeat',
       15_000,
     );
     const sold = await store.request({
@@ -100,9 +99,9 @@ describe("a store's heartbeats (its clock against central's, its disk)", () => {
     expect(sold.statusCode).toBe(201);
     const afterSale = beats.length;
     const next = await eventually(
+      'the heartbeat after the sale',
       async () => beats[afterSale],
       (b) => b !== undefined,
-      'the heartbeat after the sale',
       15_000,
     );
     // Its own fsync at least, timed: a number of ms, not a flag.
@@ -115,9 +114,9 @@ describe("a store's heartbeats (its clock against central's, its disk)", () => {
     const sub = answerHeartbeats('ck2', false);
     store = await startStore('ck2');
     await eventually(
+      'a heartbeat',
       async () => beats.length,
       (n) => n > 0,
-      'a heartbeat',
       15_000,
     );
     await new Promise((r) => setTimeout(r, 200)); // the answer is back and handled
