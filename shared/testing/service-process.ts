@@ -13,19 +13,16 @@ export const BUILT_STORE_SERVER = `${ROOT}store-node/dist/server.js`;
 export const BUILT_CENTRAL_SERVER = `${ROOT}central/dist/server.js`;
 
 /**
- * The V8 flags a store node runs with, wherever it is started (`npm start`, the Dockerfile, and every
- * harness through nodeArgsFor; launch-flags.test.ts keeps them equal). Under a POS rush the heap's
- * old generation fills with garbage at ≈ 6 MB/s (5,000 sales/s), and V8's default limit then runs a
- * major GC every ≈ 1.5 s, each taking ≈ 15 ms of the POS thread: the larger part of the p99. Starting
- * the old generation at 256 MB makes that one major GC every ≈ 40 s at that rate (architecture.md,
- * "The POS tail is major GC"). V8 commits the memory only as it fills; it is not an RSS floor.
+ * The V8 flags a store node runs with wherever it starts: `npm start`, the Dockerfile and, through
+ * nodeArgsFor, every harness (compose.test.ts keeps the three equal). Why: architecture.md, "The store
+ * node's heap" (major GCs every ≈ 1.5 s under a POS rush set the p99; V8 refuses these in NODE_OPTIONS).
  */
 export const STORE_NODE_FLAGS = ['--initial-old-space-size=256'] as const;
 
 /**
  * Sources run through tsx; a bundle runs on plain node, its stack traces mapped back to the sources.
  * SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" makes every service a bench or test starts
- * write a profile (--cpu-prof is not allowed in NODE_OPTIONS, nor are the heap flags above).
+ * write a profile (--cpu-prof is not allowed in NODE_OPTIONS).
  */
 export function nodeArgsFor(entry: string): string[] {
   const extra = process.env.SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
