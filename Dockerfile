@@ -44,4 +44,4 @@ ENV PORT=7001
 EXPOSE 7001
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "--enable-source-maps", "--initial-old-space-size=256", "store-node/dist/server.js"]
+CMD ["node", "--enable-source-maps", "store-node/dist/server.js"]

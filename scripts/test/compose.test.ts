@@ -1,13 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import {
-  BUILT_CENTRAL_SERVER,
-  BUILT_STORE_SERVER,
-  nodeArgsFor,
-  STORE_NODE_FLAGS,
-  STORE_SERVER,
-} from '@stocksync/shared/testing';
 import { parse } from 'yaml';
 import { BUILD_ENTRIES } from '../src/build';
 
@@ -57,19 +50,9 @@ describe('docker-compose.yml (parsed, no Docker engine needed)', () => {
     for (const pkg of ['central', 'store-node'] as const) {
       const target = dockerfile.slice(dockerfile.indexOf(`AS ${pkg}\n`));
       const cmd = /^CMD (\[.*\])$/m.exec(target)?.[1];
-      const flags = pkg === 'store-node' ? STORE_NODE_FLAGS : [];
-      expect(JSON.parse(cmd ?? '[]')).toEqual(['node', '--enable-source-maps', ...flags, `${pkg}/dist/server.js`]);
+      expect(JSON.parse(cmd ?? '[]')).toEqual(['node', '--enable-source-maps', `${pkg}/dist/server.js`]);
       expect(BUILD_ENTRIES[pkg]).toContain('src/server.ts');
     }
-  });
-
-  it('starts a store node with its V8 heap flags everywhere: npm start, the image and every harness', () => {
-    const start = (JSON.parse(file('store-node/package.json')) as { scripts: { start: string } }).scripts.start;
-    expect(start.split(' ')).toEqual(['node', '--enable-source-maps', ...STORE_NODE_FLAGS, 'dist/server.js']);
-    for (const entry of [STORE_SERVER, BUILT_STORE_SERVER]) {
-      expect(nodeArgsFor(entry)).toEqual(expect.arrayContaining([...STORE_NODE_FLAGS]));
-    }
-    expect(nodeArgsFor(BUILT_CENTRAL_SERVER)).not.toEqual(expect.arrayContaining([...STORE_NODE_FLAGS]));
   });
 
   it('keeps Postgres, NATS and every store on its own named volume', () => {

@@ -40,10 +40,13 @@ export function chainEvent(event: UnchainedEvent, prevHash: string): StockEvent 
  * outbox row needs no second serialization of the same event.
  */
 export function sealEvent(event: UnchainedEvent, prevHash: string): { event: StockEvent; json: string } {
-  const withPrev = { ...event, prevHash };
-  const canonical = canonicalEvent(withPrev);
+  // Object.assign, not `{ ...event, prevHash }`: in Node 20's V8 a spread copy that gets one more
+  // property survives scavenges it should not, and on a store's POS path that garbage fed a major GC
+  // every ≈ 1.5 s (architecture.md, "The store node's heap").
+  const chained = Object.assign({}, event, { prevHash });
+  const canonical = canonicalEvent(chained);
   const hash = hashOf(prevHash, canonical);
-  return { event: { ...withPrev, hash }, json: `${canonical.slice(0, -1)},"hash":"${hash}"}` };
+  return { event: Object.assign(chained, { hash }), json: `${canonical.slice(0, -1)},"hash":"${hash}"}` };
 }
 
 export type ChainBreak = { seq: number; reason: 'hash-mismatch' | 'prev-hash-mismatch' | 'seq-gap' };

@@ -13,25 +13,13 @@ export const BUILT_STORE_SERVER = `${ROOT}store-node/dist/server.js`;
 export const BUILT_CENTRAL_SERVER = `${ROOT}central/dist/server.js`;
 
 /**
- * The V8 flags a store node runs with wherever it starts: `npm start`, the Dockerfile and, through
- * nodeArgsFor, every harness (compose.test.ts keeps the three equal). Why: architecture.md, "The store
- * node's heap" (major GCs every ≈ 1.5 s under a POS rush set the p99; V8 refuses these in NODE_OPTIONS).
- */
-export const STORE_NODE_FLAGS = ['--initial-old-space-size=256'] as const;
-
-/**
  * Sources run through tsx; a bundle runs on plain node, its stack traces mapped back to the sources.
  * SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" makes every service a bench or test starts
  * write a profile (--cpu-prof is not allowed in NODE_OPTIONS).
  */
 export function nodeArgsFor(entry: string): string[] {
   const extra = process.env.SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const isStore = entry === STORE_SERVER || entry === BUILT_STORE_SERVER;
-  return [
-    ...extra,
-    ...(isStore ? STORE_NODE_FLAGS : []),
-    ...(entry.endsWith('.ts') ? ['--import', 'tsx', entry] : ['--enable-source-maps', entry]),
-  ];
+  return [...extra, ...(entry.endsWith('.ts') ? ['--import', 'tsx', entry] : ['--enable-source-maps', entry])];
 }
 
 class PortTakenError extends Error {}

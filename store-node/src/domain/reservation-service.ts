@@ -15,7 +15,8 @@ export type HoldInput = {
 };
 
 export function toReservationView({ expiresAtMs, ...rest }: ReservationRecord): ReservationView {
-  return { ...rest, expiresAt: new Date(expiresAtMs).toISOString() };
+  // Object.assign, not `{ ...rest, expiresAt }`: see sealEvent in shared/src/hash-chain.ts.
+  return Object.assign({}, rest, { expiresAt: new Date(expiresAtMs).toISOString() });
 }
 
 /**
@@ -49,7 +50,7 @@ export function createReservationService(deps: {
     );
     const status = sold ? 'confirmed' : type === 'reservation.expired' ? 'expired' : 'released';
     reservations.setStatus(record.id, status, event.occurredAt);
-    return toReservationView({ ...record, status, updatedAt: event.occurredAt });
+    return toReservationView(Object.assign({}, record, { status, updatedAt: event.occurredAt }));
   }
 
   return {

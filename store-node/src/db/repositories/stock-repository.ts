@@ -56,7 +56,8 @@ export function createStockRepository(db: StoreDb) {
     /** The SKU's stock with its product's active flag, or undefined if the store never heard of it. */
     find(sku: string): StockRow | undefined {
       const row = bySku.get(sku);
-      return row ? { ...toView(row), active: row.active === 1 } : undefined;
+      // Not `{ ...toView(row), active }`: see sealEvent in shared/src/hash-chain.ts (V8 promotes such copies).
+      return row ? Object.assign(toView(row), { active: row.active === 1 }) : undefined;
     },
 
     list(filter: {
