@@ -1,6 +1,7 @@
 export * from './catalog';
 export * from './child-reaper';
 export * from './eventually';
+export * from './gc-trace';
 export * from './jetstream-reader';
 export * from './nats-server';
 export * from './postgres-server';

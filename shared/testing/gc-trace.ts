@@ -1,0 +1,29 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/**
+ * Runs a probe script (TypeScript, through tsx) under `--trace-gc-nvp` and returns the bytes each
+ * scavenge of its busiest isolate promoted to the old generation after the probe printed MARK (its
+ * warm-up done). Garbage that outlives scavenges is what feeds major GCs (architecture.md, "The store
+ * node's heap").
+ */
+export async function promotedPerScavenge(probe: string, env: NodeJS.ProcessEnv = process.env): Promise<number[]> {
+  const { stdout } = await run(process.execPath, ['--trace-gc-nvp', '--import', 'tsx', probe], {
+    env,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const mark = stdout.indexOf('MARK\n');
+  if (mark < 0) throw new Error(`probe ${probe} never printed MARK`);
+  const byIsolate = new Map<string, number[]>();
+  for (const line of stdout.slice(mark).split('\n')) {
+    const isolate = /^\[\d+:(0x[0-9a-f]+)\]/.exec(line)?.[1];
+    const promoted = / gc=s .* promoted=(\d+)/.exec(line)?.[1];
+    if (!isolate || promoted === undefined) continue;
+    byIsolate.set(isolate, [...(byIsolate.get(isolate) ?? []), Number(promoted)]);
+  }
+  return [...byIsolate.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+}
+
+export const mean = (values: readonly number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
