@@ -86,11 +86,18 @@ export async function restoreStoreFromBackup(
  */
 async function dieOnceCentralHoldsAll(cluster: ChaosCluster, store: StoreNode): Promise<boolean> {
   const client = { url: store.process.url, token: STORE_TOKEN };
+  // Central's database may be down for a fault of its own meanwhile (seed 120510): "not yet", never a
+  // crash of the run; -1 matches no file, so the node is started again and the check waits.
   const centralSeq = async () => {
-    const { rows } = await cluster.db.query<{ seq: string }>('select last_seq as seq from stores where store_id = $1', [
-      store.id,
-    ]);
-    return Number(rows[0]?.seq ?? 0);
+    try {
+      const { rows } = await cluster.db.query<{ seq: string }>(
+        'select last_seq as seq from stores where store_id = $1',
+        [store.id],
+      );
+      return Number(rows[0]?.seq ?? 0);
+    } catch {
+      return -1;
+    }
   };
   for (let attempt = 1; attempt <= 5; attempt++) {
     if (attempt > 1) await cluster.restartSupervised(store.process);
