@@ -9,9 +9,8 @@ const run = promisify(execFile);
  * warm-up done). Garbage that outlives scavenges is what feeds major GCs (architecture.md, "The store
  * node's heap").
  */
-export async function promotedPerScavenge(probe: string, env: NodeJS.ProcessEnv = process.env): Promise<number[]> {
+export async function promotedPerScavenge(probe: string): Promise<number[]> {
   const { stdout } = await run(process.execPath, ['--trace-gc-nvp', '--import', 'tsx', probe], {
-    env,
     maxBuffer: 64 * 1024 * 1024,
   });
   const mark = stdout.indexOf('MARK\n');
@@ -21,7 +20,9 @@ export async function promotedPerScavenge(probe: string, env: NodeJS.ProcessEnv 
     const isolate = /^\[\d+:(0x[0-9a-f]+)\]/.exec(line)?.[1];
     const promoted = / gc=s .* promoted=(\d+)/.exec(line)?.[1];
     if (!isolate || promoted === undefined) continue;
-    byIsolate.set(isolate, [...(byIsolate.get(isolate) ?? []), Number(promoted)]);
+    const seen = byIsolate.get(isolate) ?? [];
+    seen.push(Number(promoted));
+    byIsolate.set(isolate, seen);
   }
   return [...byIsolate.values()].sort((a, b) => b.length - a.length)[0] ?? [];
 }
