@@ -50,7 +50,8 @@ export function createReservationService(deps: {
     );
     const status = sold ? 'confirmed' : type === 'reservation.expired' ? 'expired' : 'released';
     reservations.setStatus(record.id, status, event.occurredAt);
-    return toReservationView(Object.assign({}, record, { status, updatedAt: event.occurredAt }));
+    // The view is a fresh object with these fields already: overwriting them copies nothing more.
+    return Object.assign(toReservationView(record), { status, updatedAt: event.occurredAt });
   }
 
   return {
