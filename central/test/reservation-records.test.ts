@@ -50,6 +50,20 @@ describe.each<Driver>(['postgres', 'pglite'])('reservation records on %s', (driv
     expect(await repo.find(second.id)).toMatchObject({ ...second, status: 'held' });
   });
 
+  it('records nothing when the insert runs past its deadline (a statement a hung server ran late)', async () => {
+    // Central gives up on a statement at its query timeout; one that runs later must not commit on its own.
+    const late = held();
+    const input = JSON.stringify([{ ...late, expiresAt: late.expiresAt.toISOString() }]);
+    const past = new Date(Date.now() - 1).toISOString();
+    await expect(
+      app.db.execute(sql`select * from stocksync_record_holds(${input}::json, ${past}::timestamptz)`),
+    ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/past its deadline/) } });
+    const repo = createReservationsRepository(app.db, { queryTimeoutMs: 60_000 });
+    expect(await repo.find(late.id)).toBeUndefined();
+    // Within the window it records, as without one.
+    expect((await repo.insertHeldMany([late]))[0]).toMatchObject({ id: late.id, status: 'held' });
+  });
+
   it('admits holds in request order while the projection covers them, writing only their attempts', async () => {
     const attempts = createReservationAttemptsRepository(app.db);
     const sku = `SKU-${randomBytes(3).toString('hex')}`;

@@ -19,8 +19,19 @@ export type ReservationFilter = {
 /** A timestamp from a raw query: node-postgres and PGlite both parse timestamptz, but be sure. */
 const toDate = (value: Date | string) => (value instanceof Date ? value : new Date(value));
 
+/**
+ * How long after it is sent recording holds may still commit, for a client that abandons a statement
+ * after `queryTimeoutMs`: a margin short of it, for the commit itself and for the clocks of central and
+ * PostgreSQL (NTP keeps them far closer). No timeout (PGlite, or none configured): nothing abandons it.
+ */
+export function recordWindowFor(queryTimeoutMs: number | undefined): number | null {
+  if (!queryTimeoutMs) return null;
+  return queryTimeoutMs - Math.min(1_000, queryTimeoutMs / 2);
+}
+
 /** Central's record of online reservations; a row exists only once its store durably holds it. */
-export function createReservationsRepository(db: Database) {
+export function createReservationsRepository(db: Database, opts: { queryTimeoutMs?: number | undefined } = {}) {
+  const recordWindowMs = recordWindowFor(opts.queryTimeoutMs);
   return {
     /** Soonest expiry first: for held ones, the orders to collect first (as the store lists them). */
     async list(filter: ReservationFilter): Promise<ReservationRow[]> {
@@ -47,37 +58,22 @@ export function createReservationsRepository(db: Database) {
     },
 
     /**
-     * Records holds the store made, in one statement. A row that already exists (a retried
-     * Idempotency-Key) is returned as it is. Rows come back in input order. The rows travel as one JSON
-     * parameter: building a many-row insert through the query builder cost more CPU than the rest of
-     * a hold (profiled under the reservations bench).
+     * Records holds the store made, in one round trip (stocksync_record_holds, migration 0013). A row
+     * that already exists (a retried Idempotency-Key) is returned as it is. Rows come back in input
+     * order. The rows travel as one JSON parameter: building a many-row insert through the query
+     * builder cost more CPU than the rest of a hold (profiled under the reservations bench).
      */
     async insertHeldMany(rows: NewHeldRow[]): Promise<ReservationRow[]> {
       if (rows.length === 0) return [];
       const input = JSON.stringify(rows.map((r) => ({ ...r, expiresAt: r.expiresAt.toISOString() })));
-      // In a transaction, not one autocommit statement: a statement that times out while the server
-      // hangs runs when it resumes, and on its own it would commit a hold central answered 503 for.
-      // A connection released mid-statement is dropped (database.ts), so this COMMIT never arrives.
-      const result = await db.transaction((tx) =>
-        tx.execute(sql`
-          with input as (
-            select * from json_to_recordset(${input}::json)
-              as r(id uuid, "storeId" text, sku text, qty int4, "orderRef" text, "expiresAt" timestamptz)
-          ), inserted as (
-            insert into reservations (id, store_id, sku, qty, status, order_ref, expires_at)
-            select id, "storeId", sku, qty, 'held', "orderRef", "expiresAt" from input
-            on conflict do nothing
-            returning *
-          ), found as (
-            select * from inserted
-            union all
-            -- the statement's snapshot does not see the rows it inserts: these are the older ones
-            select * from reservations where id in (select id from input)
-          )
-          select id, store_id as "storeId", sku, qty, status, order_ref as "orderRef", expires_at as "expiresAt",
-                 created_at as "createdAt", updated_at as "updatedAt"
-          from found`),
-      );
+      // Autocommit, yet never a late commit: a statement that times out here while the server hangs
+      // runs when it resumes, and would record a hold central answered 503 for. The function refuses
+      // past this deadline, which falls before central's own query timeout gives up on it.
+      const deadline = recordWindowMs === null ? null : new Date(Date.now() + recordWindowMs).toISOString();
+      const result = await db.execute(sql`
+        select id, store_id as "storeId", sku, qty, status, order_ref as "orderRef", expires_at as "expiresAt",
+               created_at as "createdAt", updated_at as "updatedAt"
+        from stocksync_record_holds(${input}::json, ${deadline}::timestamptz)`);
       const stored = rowsOf<ReservationRow>(result);
       const byId = new Map(
         stored.map((r) => [

@@ -33,7 +33,9 @@ export const reservationsPlugin = fp(
       },
     });
     const stores = createStoreReserveClient({ nats, timeoutMs: config.RESERVE_TIMEOUT_MS, log });
-    const repo = createReservationsRepository(app.db);
+    // Only the postgres driver abandons statements at a timeout (PGlite runs in this process).
+    const queryTimeoutMs = app.dbDriver === 'postgres' ? config.DATABASE_QUERY_TIMEOUT_MS : undefined;
+    const repo = createReservationsRepository(app.db, { queryTimeoutMs });
     const attempts = createReservationAttemptsRepository(app.db);
     app.decorate('reservations', createReservationCoordinator({ repo, attempts, locks, stores, log }));
     app.applyHooks.push(reservationApplyHook);
