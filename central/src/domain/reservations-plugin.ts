@@ -67,7 +67,11 @@ export const reservationsPlugin = fp(
       onReleased: (released) => releasedTotal.inc(released),
     });
     app.addHook('onReady', async () => sweeper.start(1_000));
-    app.addHook('onClose', () => sweeper.stop());
+    app.addHook('onClose', async () => {
+      await sweeper.stop();
+      // Answered holds may still be releasing their locks: left in Redis, they would block the key for its TTL.
+      await locks.settled();
+    });
   },
   { name: 'reservations', fastify: '5.x', dependencies: ['config', 'db', 'nats', 'redis', 'sync'] },
 );

@@ -9,6 +9,11 @@ export class KeyedQueue {
     return this.tails.size;
   }
 
+  /** Resolves once every job queued so far has finished. */
+  async idle(): Promise<void> {
+    await Promise.all(this.tails.values());
+  }
+
   run<T>(key: string, job: () => Promise<T>): Promise<T> {
     const previous = this.tails.get(key) ?? Promise.resolve();
     const result = previous.then(job, job);

@@ -58,6 +58,11 @@ export function createLockService(deps: { redis: Redis; redlock: Redlock; keyPre
       return queue.size;
     },
 
+    /** Resolves once every queued job has run and released its lock (before Redis closes). */
+    settled(): Promise<void> {
+      return queue.idle();
+    },
+
     /** The error of a caller that started waiting at `since` and has waited too long, else undefined. */
     waitedTooLong(key: string, since: number): DomainError | undefined {
       return Date.now() > since + tuning.waitMs ? lockTimeout(key) : undefined;
@@ -67,18 +72,22 @@ export function createLockService(deps: { redis: Redis; redlock: Redlock; keyPre
      * Runs `work` while holding the lock `<prefix><key>`; the lock's random value is its owner token.
      * `since` is when the caller started waiting (earlier than now when it queued elsewhere first).
      */
-    async withLock<T>(key: string, work: () => Promise<T>, since = Date.now()): Promise<T> {
+    withLock<T>(key: string, work: () => Promise<T>, since = Date.now()): Promise<T> {
       const deadline = since + tuning.waitMs;
       const fullKey = `${keyPrefix}${key}`;
-      return queue.run(fullKey, async () => {
-        if (Date.now() > deadline) throw lockTimeout(key);
-        const lock = await acquire(fullKey, deadline);
-        try {
-          return await work();
-        } finally {
-          // A failed release only leaves the key until its TTL; the store's version keeps data correct.
-          await lock.release().catch(() => undefined);
-        }
+      return new Promise<T>((resolve, reject) => {
+        queue
+          .run(fullKey, async () => {
+            if (Date.now() > deadline) throw lockTimeout(key);
+            const lock = await acquire(fullKey, deadline);
+            // The caller is answered once its work is done, without waiting for the release's round
+            // trip; the next job on this key in this process still waits for it (the queue), so it
+            // never finds its own process's lock in its way.
+            await work().then(resolve, reject);
+            // A failed release only leaves the key until its TTL; the store's version keeps data correct.
+            await lock.release().catch(() => undefined);
+          })
+          .catch(reject);
       });
     },
   };
