@@ -24,7 +24,7 @@ const toDate = (value: Date | string) => (value instanceof Date ? value : new Da
  * after `queryTimeoutMs`: a margin short of it, for the commit itself and for the clocks of central and
  * PostgreSQL (NTP keeps them far closer). No timeout (PGlite, or none configured): nothing abandons it.
  */
-export function recordWindowFor(queryTimeoutMs: number | undefined): number | null {
+function recordWindowFor(queryTimeoutMs: number | undefined): number | null {
   if (!queryTimeoutMs) return null;
   return queryTimeoutMs - Math.min(1_000, queryTimeoutMs / 2);
 }
