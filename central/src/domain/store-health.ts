@@ -7,7 +7,10 @@ export type StoreHealth = {
   lastEventAt: string | null;
   lastAppliedAt: string | null;
   lastContactAt: string | null;
-  /** lastAppliedAt − lastEventAt of the newest applied event: how far central trailed the store then. */
+  /**
+   * lastAppliedAt − lastEventAt of the newest applied event, the event's time moved onto central's clock
+   * by the store's reported offset: how far central trailed the store then.
+   */
   lagMs: number | null;
   online: boolean;
   pending: number | null;
@@ -45,9 +48,10 @@ export function storeHealth(row: StoreWithBreaks, now: number, offlineAfterMs: n
     lastEventAt: iso(row.lastEventAt),
     lastAppliedAt: iso(row.lastAppliedAt),
     lastContactAt: iso(row.lastContactAt),
+    // The event's time is the store's: on central's clock it is off by the store's reported offset.
     lagMs:
       row.lastAppliedAt && row.lastEventAt
-        ? Math.max(0, row.lastAppliedAt.getTime() - row.lastEventAt.getTime())
+        ? Math.max(0, row.lastAppliedAt.getTime() - row.lastEventAt.getTime() + (row.reportedClockOffsetMs ?? 0))
         : null,
     online: row.lastContactAt !== null && now - row.lastContactAt.getTime() <= offlineAfterMs,
     pending: row.reportedPending,

@@ -15,6 +15,7 @@ import { recomputeIntact } from '../domain/chain-walk';
 import { type Decoded, decodeEventMessage } from './event-decoder';
 import { ensureApplyConsumer, ensureEventsStream } from './event-stream';
 import type { NatsLink } from './nats-link';
+import type { StoreClocks } from './store-clocks';
 import type { SyncMetrics } from './sync-metrics';
 
 export type ApplyConsumerOptions = {
@@ -30,6 +31,8 @@ export type ApplyConsumerOptions = {
   maxAckPending: number;
   nakDelayMs: number;
   onResend: (needs: ResendNeed[]) => void;
+  /** The stores' clock offsets: commit → central latency is measured on central's clock. */
+  clocks: StoreClocks;
 };
 
 /** `decoded` is filled ahead of time by the idle-time decoder, or at the latest by the flush. */
@@ -239,7 +242,8 @@ export class ApplyConsumer {
     metrics.buffered.inc(result.buffered);
     const committed = result.committedAt.getTime();
     for (const event of result.applied) {
-      const seconds = Math.max(0, committed - Date.parse(event.occurredAt)) / 1000;
+      const occurred = this.opts.clocks.toCentral(event.storeId, Date.parse(event.occurredAt));
+      const seconds = Math.max(0, committed - occurred) / 1000;
       metrics.applyLatency.observe({ type: event.type }, seconds);
     }
     for (const found of result.breaks) {

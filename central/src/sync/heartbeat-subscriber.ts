@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/database';
 import { createStoresRepository } from '../db/stores-repository';
 import type { NatsLink } from './nats-link';
+import type { StoreClocks } from './store-clocks';
 import type { SyncMetrics } from './sync-metrics';
 
 const heartbeatValidator = compileValidator(HeartbeatSchema);
@@ -19,6 +20,7 @@ export function subscribeHeartbeats(opts: {
   db: Database;
   log: FastifyBaseLogger;
   metrics: SyncMetrics;
+  clocks: StoreClocks;
 }): { unsubscribe: () => void } {
   const storesRepo = createStoresRepository(opts.db);
   const { names } = opts.nats;
@@ -44,6 +46,7 @@ export function subscribeHeartbeats(opts: {
           return;
         }
         opts.metrics.heartbeats.inc();
+        opts.clocks.report(storeId, body.clockOffsetMs);
         storesRepo
           .recordHeartbeat(storeId, body, new Date())
           .then((lastSeq) => {

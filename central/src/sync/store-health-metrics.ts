@@ -45,7 +45,7 @@ const READINGS: Record<string, Reading> = {
     value: (h) => h.diskFreeBytes,
   },
   central_store_clock_offset_seconds: {
-    help: "The store's clock minus central's, as the store last measured it (lag figures are off by this)",
+    help: "The store's clock minus central's, as the store last measured it (event times are off by this; lag figures are corrected)",
     value: (h) => (h.clockOffsetMs === null ? null : h.clockOffsetMs / 1000),
   },
   central_store_slowest_wal_fsync_seconds: {

@@ -6,6 +6,7 @@ import { ApplyConsumer } from './apply-consumer';
 import { GapRepair } from './gap-repair';
 import { subscribeHeartbeats } from './heartbeat-subscriber';
 import { Reconciler } from './reconciler';
+import { StoreClocks } from './store-clocks';
 import { registerStoreHealthMetrics } from './store-health-metrics';
 import { createSyncMetrics, type SyncMetrics } from './sync-metrics';
 
@@ -74,7 +75,9 @@ export const syncPlugin = fp<SyncPluginOptions>(
       onDrain: (storeId) => consumer.requestDrain(storeId),
     });
     const hooks: ApplyHook[] = [];
+    const clocks = new StoreClocks();
     const consumer = new ApplyConsumer({
+      clocks,
       hooks,
       db,
       nats,
@@ -106,7 +109,7 @@ export const syncPlugin = fp<SyncPluginOptions>(
 
     let heartbeats: { unsubscribe: () => void } | null = null;
     app.addHook('onReady', async () => {
-      heartbeats = subscribeHeartbeats({ nats, db, log, metrics });
+      heartbeats = subscribeHeartbeats({ nats, db, log, metrics, clocks });
       consumer.start();
       gapRepair.start();
       reconciler.start();

@@ -8,7 +8,13 @@ export const StoreSchema = Type.Object({
   lastEventAt: Nullable(DateTime),
   lastAppliedAt: Nullable(DateTime),
   lastContactAt: Nullable(DateTime),
-  lagMs: Nullable(Type.Integer({ description: 'lastAppliedAt − lastEventAt of the newest applied event' })),
+  lagMs: Nullable(
+    Type.Integer({
+      description:
+        "lastAppliedAt − lastEventAt of the newest applied event, lastEventAt taken onto central's clock by " +
+        'clockOffsetMs: how far central trailed the store',
+    }),
+  ),
   online: Type.Boolean(),
   pending: Nullable(Type.Integer({ description: 'unsent outbox events at the last heartbeat' })),
   oldestPendingAgeMs: Nullable(Type.Integer()),
@@ -28,7 +34,7 @@ export const StoreSchema = Type.Object({
     Type.Integer({
       description:
         "the store's clock minus central's, as the store measured it at its last heartbeat (± half a NATS round " +
-        "trip); lastEventAt and lagMs use the store's clock, so they are off by this much",
+        "trip); lastEventAt is on the store's clock, so it is off by this much (lagMs is corrected for it)",
     }),
   ),
   slowestWalFsyncMs: Nullable(
