@@ -4,39 +4,25 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../src/db/database';
 import { createEventBufferRepository } from '../src/db/event-buffer-repository';
-import {
-  counter,
-  createBackend,
-  metricSeries,
-  projection,
-  startCentral,
-  syncSnapshot,
-} from './helpers/central-harness';
+import { counter, metricSeries, projection, syncSnapshot } from './helpers/central-harness';
+import { startCentralOnNats } from './helpers/central-on-nats';
 import { rng, StoreEventFactory } from './helpers/event-factory';
-import { publishEvents, startResendResponder, type TestNats, testNats } from './helpers/nats-helpers';
-import { deleteStreams, uniquePrefix, VIEWER_TOKEN, waitFor } from './helpers/test-env';
+import { publishEvents, startResendResponder, type TestNats } from './helpers/nats-helpers';
+import { VIEWER_TOKEN, waitFor } from './helpers/test-env';
 
 const SKUS = ['A-1', 'A-2', 'B-1'];
 const viewer = { authorization: `Bearer ${VIEWER_TOKEN}` };
 
 describe('gap repair and chain verification (PostgreSQL)', () => {
-  let backend: Awaited<ReturnType<typeof createBackend>>;
-  let prefix: string;
+  let central: Awaited<ReturnType<typeof startCentralOnNats>>;
   let t: TestNats;
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    backend = await createBackend('postgres');
-    prefix = uniquePrefix();
-    t = await testNats(prefix);
-    app = await startCentral({ prefix, env: backend.env });
+    central = await startCentralOnNats('postgres');
+    ({ t, app } = central);
   });
-  afterAll(async () => {
-    await app?.close();
-    await t?.nc.close();
-    await deleteStreams(prefix);
-    await backend?.cleanup();
-  });
+  afterAll(() => central?.stop());
 
   const buffered = (storeId: string) => createEventBufferRepository(app.db).count(storeId);
   const store = async (storeId: string) => (await syncSnapshot(app.db)).stores[storeId];

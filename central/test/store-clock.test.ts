@@ -1,9 +1,9 @@
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBackend, histogramSum, metricSeries, startCentral, syncSnapshot } from './helpers/central-harness';
+import { describe, expect, it } from 'vitest';
+import { histogramSum, metricSeries, syncSnapshot } from './helpers/central-harness';
+import { useCentralOnNats } from './helpers/central-on-nats';
 import { rng, StoreEventFactory } from './helpers/event-factory';
-import { publishEvents, type TestNats, testNats } from './helpers/nats-helpers';
-import { deleteStreams, uniquePrefix, VIEWER_TOKEN, waitFor } from './helpers/test-env';
+import { publishEvents } from './helpers/nats-helpers';
+import { VIEWER_TOKEN, waitFor } from './helpers/test-env';
 
 const viewer = { authorization: `Bearer ${VIEWER_TOKEN}` };
 const BEHIND_MS = 90_000;
@@ -14,25 +14,10 @@ const BEHIND_MS = 90_000;
  * trailed, not how wrong a store's clock is (which `clockOffsetMs` shows on its own).
  */
 describe("lag on central's clock for a store whose clock is off (PostgreSQL)", () => {
-  let backend: Awaited<ReturnType<typeof createBackend>>;
-  let prefix: string;
-  let t: TestNats;
-  let app: FastifyInstance;
-
-  beforeAll(async () => {
-    backend = await createBackend('postgres');
-    prefix = uniquePrefix();
-    t = await testNats(prefix);
-    app = await startCentral({ prefix, env: backend.env });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await t?.nc.close();
-    await deleteStreams(prefix);
-    await backend?.cleanup();
-  });
+  const central = useCentralOnNats('postgres');
 
   it('corrects lagMs, the lag gauge and the commit → central histogram by the reported offset', async () => {
+    const { app, t } = central;
     t.nc.publish(
       t.names.heartbeatSubject('c1'),
       JSON.stringify({
