@@ -3,8 +3,11 @@ import { type Database, rowsOf } from './database';
 
 export type AttemptKey = { reservationId: string; storeId: string; sku: string };
 export type DueAttempt = AttemptKey & { tries: number };
-/** A hold to admit: `retried` = a retried Idempotency-Key whose attempt is still open (admitted as it is). */
-export type AdmitCandidate = AttemptKey & { qty: number; retried: boolean };
+/**
+ * A hold to admit. `keyed`: it carries an Idempotency-Key, so if its attempt at this store is still open
+ * it is a retry that may already hold there, and is admitted as it is (migration 0014).
+ */
+export type AdmitCandidate = AttemptKey & { qty: number; keyed: boolean };
 /** `available`: what the projection had left for the key after this hold was decided. */
 export type Admission = { admitted: boolean; available: number };
 
@@ -12,8 +15,9 @@ export type Admission = { admitted: boolean; available: number };
 export function createReservationAttemptsRepository(db: Database) {
   return {
     /**
-     * Decides which holds the projection covers and records their attempts, in one round trip
-     * (stocksync_admit_holds, migration 0005); answers in input order. Callers hold each key's lock.
+     * Decides which holds the projection covers (or are retries of an open attempt) and records their
+     * attempts, in one round trip (stocksync_admit_holds, migrations 0005 and 0014); answers in input
+     * order. Callers hold each key's lock.
      */
     async admit(candidates: readonly AdmitCandidate[]): Promise<Admission[]> {
       if (candidates.length === 0) return [];
@@ -27,18 +31,6 @@ export function createReservationAttemptsRepository(db: Database) {
         if (!row) throw new Error(`no admission decision for hold ${ord}`);
         return { admitted: row.admitted === true, available: Number(row.available) };
       });
-    },
-
-    /** Which of these ids have an unsettled attempt at this store: a retried request that may already hold. */
-    async unsettled(storeId: string, ids: readonly string[]): Promise<Set<string>> {
-      if (ids.length === 0) return new Set();
-      const rows = rowsOf<{ id: string }>(
-        await db.execute(sql`
-          select reservation_id as id from reservation_attempts
-          where store_id = ${storeId} and settled_at is null
-            and reservation_id in (select value::uuid from json_array_elements_text(${JSON.stringify(ids)}::json))`),
-      );
-      return new Set(rows.map((r) => r.id));
     },
 
     async settle(keys: ReadonlyArray<{ reservationId: string; storeId: string }>): Promise<void> {

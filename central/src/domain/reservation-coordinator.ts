@@ -129,9 +129,8 @@ export function createReservationCoordinator(deps: {
       return;
     }
     // A retried Idempotency-Key whose first attempt may already hold at this store goes to the store,
-    // whatever the projection (which may already count that very hold): the store answers by id.
-    const keyed = live.flatMap((i) => pending[i]!.req.id ?? []);
-    const retried = await attempts.unsettled(storeId, keyed);
+    // whatever the projection (which may already count that very hold): the store answers by id. The
+    // admission finds those itself (an open attempt under the same id).
     const ids = live.map((i) => pending[i]!.req.id ?? newId());
     // One round trip: the projection (which does not show this batch's holds yet) is counted off in
     // request order, and each admitted hold's attempt is written before the request leaves, so
@@ -143,7 +142,7 @@ export function createReservationCoordinator(deps: {
         storeId,
         sku,
         qty: pending[i]!.req.qty,
-        retried: retried.has(ids[n]!),
+        keyed: pending[i]!.req.id !== undefined,
       })),
     );
     const asked: Array<{ index: number; hold: ReserveHold }> = [];
