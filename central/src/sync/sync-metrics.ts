@@ -42,7 +42,7 @@ export function createSyncMetrics(registry: Registry) {
      */
     applyLatency: new Histogram({
       name: 'central_apply_latency_seconds',
-      help: 'Commit at central minus the event occurredAt at the store, by event type',
+      help: "Commit at central minus the event's occurredAt, taken onto central's clock by the store's reported offset, by event type",
       labelNames: ['type'] as const,
       buckets: APPLY_LATENCY_BUCKETS,
       registers,
