@@ -55,8 +55,14 @@ describe('lock service on a real Redis (private server)', () => {
     await expect(locks.withLock('k2', async () => Promise.reject(new Error('work failed')))).rejects.toThrow(
       'work failed',
     );
+    // Not every work is an async function: one that throws before returning a promise releases too.
+    const throwing = (): Promise<never> => {
+      throw new Error('threw at once');
+    };
+    await expect(locks.withLock('k2b', throwing)).rejects.toThrow('threw at once');
     await locks.settled();
     expect(await clients[0]!.exists(`${prefix}k2`)).toBe(0);
+    expect(await clients[0]!.exists(`${prefix}k2b`)).toBe(0);
   });
 
   it('never lets two holders of one key overlap, within a process or across replicas', async () => {

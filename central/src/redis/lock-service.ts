@@ -83,9 +83,14 @@ export function createLockService(deps: { redis: Redis; redlock: Redlock; keyPre
             // The caller is answered once its work is done, without waiting for the release's round
             // trip; the next job on this key in this process still waits for it (the queue), so it
             // never finds its own process's lock in its way.
-            await work().then(resolve, reject);
-            // A failed release only leaves the key until its TTL; the store's version keeps data correct.
-            await lock.release().catch(() => undefined);
+            try {
+              resolve(await work());
+            } catch (error) {
+              reject(error);
+            } finally {
+              // A failed release only leaves the key until its TTL; the store's version keeps data correct.
+              await lock.release().catch(() => undefined);
+            }
           })
           .catch(reject);
       });
