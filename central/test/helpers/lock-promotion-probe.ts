@@ -1,7 +1,7 @@
 /**
- * Run by lock-promotion.test.ts as `node --trace-gc-nvp --import tsx` this file: takes and releases
- * (store, SKU) locks on the real Redis through central's own client options and lock service, as the
- * reservations bench does, and prints MARK once warmed up.
+ * Run by lock-promotion.test.ts through promotedPerScavenge (shared/testing/gc-trace.ts, which sets the
+ * GC flags): takes and releases (store, SKU) locks on the real Redis through central's own client
+ * options and lock service, as the reservations bench does, and prints MARK once warmed up.
  */
 import { Redis } from 'ioredis';
 import { createLockService } from '../../src/redis/lock-service';

@@ -1,7 +1,7 @@
 /**
- * Run by gc-promotion.test.ts as `node --trace-gc-nvp --import tsx` this file: sells, holds and
- * collects holds on a real store (in-process, the POS path without HTTP), and prints MARK once warmed
- * up so the test reads only what the later scavenges promoted to the old generation.
+ * Run by gc-promotion.test.ts through promotedPerScavenge (shared/testing/gc-trace.ts, which sets the
+ * GC flags): sells, holds and collects holds on a real store (in-process, the POS path without HTTP),
+ * and prints MARK once warmed up so the test reads only what the later scavenges promoted.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
