@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, copyFileSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { freePort, killOnTestExit, nodeArgsFor, STORE_SERVER } from '@stocksync/shared/testing';
 
@@ -13,12 +14,21 @@ export type SmallDiskStore = {
   free: () => void;
   /** SIGTERM to the node; resolves with its exit code once it is gone (the disk stays readable). */
   stop: () => Promise<number>;
+  /** Where a file of the data dir is, seen from outside the store's mount namespace. */
+  pathOf: (file: string) => string;
+  /**
+   * `PRAGMA wal_checkpoint(TRUNCATE)` on the database `file`, from a process inside the store's mount
+   * namespace (SQLite resolves `/proc/<pid>/root` to `/` and would miss the file from outside).
+   * Returns the pragma's row.
+   */
+  truncateWal: (file: string) => { busy: number; log: number; checkpointed: number };
   /** Copies the data dir's files out of the small disk (after `stop`, to read them with SQLite). */
   copyOut: (to: string) => void;
   /** Kills whatever still runs and lets the disk go. */
   dispose: () => void;
 };
 
+const SQLITE_DRIVER = createRequire(import.meta.url).resolve('better-sqlite3');
 const EXITED = /^store exited (\d+)$/m;
 
 /**
@@ -116,6 +126,18 @@ export async function startStoreOnSmallDisk(opts: {
           stop: () => {
             child.kill('SIGTERM');
             return nodeExit;
+          },
+          pathOf: inside,
+          truncateWal: (file) => {
+            const code = [
+              `const db = new (require(${JSON.stringify(SQLITE_DRIVER)}))(process.argv[1], { fileMustExist: true });`,
+              `db.pragma('busy_timeout = 5000');`,
+              `console.log(JSON.stringify(db.pragma('wal_checkpoint(TRUNCATE)')[0]));`,
+              'db.close();',
+            ].join('\n');
+            const args = ['-t', String(child.pid), '-U', '-m', '--preserve-credentials', process.execPath];
+            const out = execFileSync('nsenter', [...args, '-e', code, join(opts.dataDir, file)], { encoding: 'utf8' });
+            return JSON.parse(out) as { busy: number; log: number; checkpointed: number };
           },
           copyOut: (to) => {
             for (const file of readdirSync(inside(''))) {
