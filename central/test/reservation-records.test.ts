@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../src/db/database';
+import { createDatabaseClock } from '../src/db/database-clock';
 import { createReservationAttemptsRepository } from '../src/db/reservation-attempts-repository';
 import { createReservationsRepository, type NewHeldRow } from '../src/db/reservations-repository';
 import { createBackend, type Driver, startCentral } from './helpers/central-harness';
@@ -62,6 +63,35 @@ describe.each<Driver>(['postgres', 'pglite'])('reservation records on %s', (driv
     expect(await repo.find(late.id)).toBeUndefined();
     // Within the window it records, as without one.
     expect((await repo.insertHeldMany([late]))[0]).toMatchObject({ id: late.id, status: 'held' });
+  });
+
+  it("sets that deadline on PostgreSQL's clock: a database clock behind central's moves it earlier", async () => {
+    // Window 1 s (a 2 s query timeout less its margin); PostgreSQL 5 s behind: the deadline has passed there.
+    const behind = createReservationsRepository(app.db, {
+      queryTimeoutMs: 2_000,
+      databaseNow: () => Date.now() - 5_000,
+    });
+    const refused = held();
+    await expect(behind.insertHeldMany([refused])).rejects.toMatchObject({
+      cause: { message: expect.stringMatching(/past its deadline/) },
+    });
+    expect(await behind.find(refused.id)).toBeUndefined();
+    const inStep = createReservationsRepository(app.db, { queryTimeoutMs: 2_000, databaseNow: Date.now });
+    expect((await inStep.insertHeldMany([refused]))[0]).toMatchObject({ id: refused.id, status: 'held' });
+  });
+
+  it("measures PostgreSQL's clock against central's (one machine here: the offset is within the reading's error)", async () => {
+    const clock = createDatabaseClock(app.db);
+    expect(clock.reading).toBeUndefined();
+    const reading = await clock.measure();
+    expect(reading).toBeDefined();
+    expect(Math.abs(reading!.offsetMs)).toBeLessThanOrEqual(reading!.uncertaintyMs + 2);
+    expect(Math.abs(clock.now() - Date.now())).toBeLessThanOrEqual(reading!.uncertaintyMs + 2);
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    // Watched only where statements can be abandoned at a timeout (the postgres driver).
+    const gauge = metrics.split('\n').find((l) => l.startsWith('central_database_clock_offset_seconds{'));
+    if (driver === 'pglite') expect(gauge).toBeUndefined();
+    else expect(Math.abs(Number(gauge?.split(' ')[1]))).toBeLessThan(0.05);
   });
 
   it('admits holds in request order while the projection covers them, writing only their attempts', async () => {

@@ -21,8 +21,8 @@ const toDate = (value: Date | string) => (value instanceof Date ? value : new Da
 
 /**
  * How long after it is sent recording holds may still commit, for a client that abandons a statement
- * after `queryTimeoutMs`: a margin short of it, for the commit itself and for the clocks of central and
- * PostgreSQL (NTP keeps them far closer). No timeout (PGlite, or none configured): nothing abandons it.
+ * after `queryTimeoutMs`: a margin short of it, for the commit itself and for the error in the measured
+ * offset between central's and PostgreSQL's clocks (database-clock.ts). No timeout (PGlite, or none configured): nothing abandons it.
  */
 function recordWindowFor(queryTimeoutMs: number | undefined): number | null {
   if (!queryTimeoutMs) return null;
@@ -30,8 +30,16 @@ function recordWindowFor(queryTimeoutMs: number | undefined): number | null {
 }
 
 /** Central's record of online reservations; a row exists only once its store durably holds it. */
-export function createReservationsRepository(db: Database, opts: { queryTimeoutMs?: number | undefined } = {}) {
+export function createReservationsRepository(
+  db: Database,
+  opts: {
+    queryTimeoutMs?: number | undefined;
+    /** The time on PostgreSQL's clock, which checks the deadline (database-clock.ts); else central's. */
+    databaseNow?: () => number;
+  } = {},
+) {
   const recordWindowMs = recordWindowFor(opts.queryTimeoutMs);
+  const databaseNow = opts.databaseNow ?? Date.now;
   return {
     /** Soonest expiry first: for held ones, the orders to collect first (as the store lists them). */
     async list(filter: ReservationFilter): Promise<ReservationRow[]> {
@@ -69,7 +77,7 @@ export function createReservationsRepository(db: Database, opts: { queryTimeoutM
       // Autocommit, yet never a late commit: a statement that times out here while the server hangs
       // runs when it resumes, and would record a hold central answered 503 for. The function refuses
       // past this deadline, which falls before central's own query timeout gives up on it.
-      const deadline = recordWindowMs === null ? null : new Date(Date.now() + recordWindowMs).toISOString();
+      const deadline = recordWindowMs === null ? null : new Date(databaseNow() + recordWindowMs).toISOString();
       const result = await db.execute(sql`
         select id, store_id as "storeId", sku, qty, status, order_ref as "orderRef", expires_at as "expiresAt",
                created_at as "createdAt", updated_at as "updatedAt"

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge } from 'prom-client';
+import { createDatabaseClock, watchDatabaseClock } from '../db/database-clock';
 import { createReservationAttemptsRepository } from '../db/reservation-attempts-repository';
 import { createReservationsRepository } from '../db/reservations-repository';
 import { createLockService } from '../redis/lock-service';
@@ -35,7 +36,14 @@ export const reservationsPlugin = fp(
     const stores = createStoreReserveClient({ nats, timeoutMs: config.RESERVE_TIMEOUT_MS, log });
     // Only the postgres driver abandons statements at a timeout (PGlite runs in this process).
     const queryTimeoutMs = app.dbDriver === 'postgres' ? config.DATABASE_QUERY_TIMEOUT_MS : undefined;
-    const repo = createReservationsRepository(app.db, { queryTimeoutMs });
+    // The deadline on recording holds is checked on PostgreSQL's clock: central measures the offset.
+    const databaseClock = createDatabaseClock(app.db);
+    const repo = createReservationsRepository(app.db, { queryTimeoutMs, databaseNow: databaseClock.now });
+    if (queryTimeoutMs !== undefined) {
+      const watch = watchDatabaseClock({ clock: databaseClock, registry: app.metrics, log, everyMs: 60_000 });
+      await watch.ready;
+      app.addHook('onClose', async () => watch.stop());
+    }
     const attempts = createReservationAttemptsRepository(app.db);
     app.decorate('reservations', createReservationCoordinator({ repo, attempts, locks, stores, log }));
     app.applyHooks.push(reservationApplyHook);
