@@ -51,6 +51,17 @@ describe.each<Driver>(['postgres', 'pglite'])('reservation records on %s', (driv
     expect(await repo.find(second.id)).toMatchObject({ ...second, status: 'held' });
   });
 
+  it('finds many by id in one query, answering in input order with undefined where none', async () => {
+    const repo = createReservationsRepository(app.db);
+    const [a, b] = [held(), held()];
+    await repo.insertHeldMany([a, b]);
+    const missing = newId();
+    const found = await repo.findMany([b.id, missing, a.id, b.id]);
+    expect(found.map((r) => r?.id)).toEqual([b.id, undefined, a.id, b.id]);
+    expect(found[2]).toMatchObject({ ...a, status: 'held' });
+    expect(await repo.findMany([])).toEqual([]);
+  });
+
   it('records nothing when the insert runs past its deadline (a statement a hung server ran late)', async () => {
     // Central gives up on a statement at its query timeout; one that runs later must not commit on its own.
     const late = held();

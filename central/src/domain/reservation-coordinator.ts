@@ -85,6 +85,9 @@ export function createReservationCoordinator(deps: {
   // Batches of different SKUs that reach the same step in one turn share one query.
   const admissions = new TurnBatcher((_: string, candidates: AdmitCandidate[]) => attempts.admit(candidates));
   const inserts = new TurnBatcher((_: string, rows: NewHeldRow[]) => repo.insertHeldMany(rows));
+  // Lookups by id (a keyed hold's replay check, GET, confirm and cancel) made in one turn: one query.
+  const lookups = new TurnBatcher((_: string, ids: string[]) => repo.findMany(ids));
+  const find = async (id: string) => (await lookups.run('', [id]))[0];
   /** Best effort: what is not settled here, the sweeper settles after asking the store. */
   const settleAttempts = (keys: AttemptKey[]) =>
     void attempts.settle(keys).catch((error: unknown) => log.warn({ err: error }, 'attempts left to the sweeper'));
@@ -245,7 +248,7 @@ export function createReservationCoordinator(deps: {
   }
 
   async function transition(id: string, op: 'confirm' | 'cancel'): Promise<ReservationRow> {
-    const row = await repo.find(id);
+    const row = await find(id);
     if (!row) throw new DomainError(ErrorCode.NOT_FOUND, `Reservation ${id} not found`);
     // Idempotent repeats are answered from central's record, even while the store is offline.
     const done = op === 'confirm' ? row.status === 'confirmed' : row.status === 'released' || row.status === 'expired';
@@ -270,7 +273,7 @@ export function createReservationCoordinator(deps: {
     /** Returns the reservation and whether it already existed (a retry with the same Idempotency-Key). */
     async hold(req: HoldRequest): Promise<{ row: ReservationRow; replayed: boolean }> {
       if (req.id) {
-        const existing = await repo.find(req.id);
+        const existing = await find(req.id);
         if (existing) {
           const same =
             existing.sku === req.sku &&
@@ -289,7 +292,7 @@ export function createReservationCoordinator(deps: {
       const row = await (req.storeId ? holdAt(req.storeId, req) : holdAnywhere(req));
       return { row, replayed: false };
     },
-    get: (id: string) => repo.find(id),
+    get: find,
     confirm: (id: string) => transition(id, 'confirm'),
     cancel: (id: string) => transition(id, 'cancel'),
   };
