@@ -34,10 +34,11 @@ export const mean = (values: readonly number[]) => values.reduce((sum, v) => sum
 
 /**
  * The probe's mean promoted bytes per scavenge, run up to `runs` times until one comes in under
- * `bound`; the least of them. A regression promotes in every run; load from the rest of a test run can
- * make one run read high (likely the probe's helper threads, fsync and the publisher, starved of CPU
- * while in-flight objects outlive two scavenges): seen once in CI at ≈ 35 KB, and twice in eight runs right after one at ≈ 330 KB,
- * for a probe at ≈ 4 KB alone. `scavenges` is the fewest a run must count to be taken.
+ * `bound`; the least of them. A regression promotes in every run; load from the rest of a test run
+ * can make one run read high (likely the probe's helper threads, fsync and the publisher, starved of
+ * CPU while in-flight objects outlive two scavenges): seen once in CI at ≈ 35 KB, and in two of eight
+ * runs right after one at ≈ 330 KB, for a probe at ≈ 4 KB alone. `scavenges` is the fewest a run must
+ * count to be taken.
  */
 export async function leastPromotedMean(
   probe: string,

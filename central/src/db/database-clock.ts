@@ -28,6 +28,7 @@ export function createDatabaseClock(db: Database, opts: { samples?: number; maxR
     const received = Date.now();
     const [row] = rowsOf<{ nowMs: number | string }>(result);
     const databaseMs = Number(row?.nowMs);
+    if (!Number.isFinite(databaseMs)) throw new Error(`clock_timestamp() read as ${String(row?.nowMs)}`);
     return { offsetMs: databaseMs - (sent + received) / 2, uncertaintyMs: (received - sent) / 2 };
   }
 

@@ -22,7 +22,8 @@ const toDate = (value: Date | string) => (value instanceof Date ? value : new Da
 /**
  * How long after it is sent recording holds may still commit, for a client that abandons a statement
  * after `queryTimeoutMs`: a margin short of it, for the commit itself and for the error in the measured
- * offset between central's and PostgreSQL's clocks (database-clock.ts). No timeout (PGlite, or none configured): nothing abandons it.
+ * offset between central's and PostgreSQL's clocks (database-clock.ts). No timeout (PGlite, or none
+ * configured): nothing abandons it.
  */
 function recordWindowFor(queryTimeoutMs: number | undefined): number | null {
   if (!queryTimeoutMs) return null;
