@@ -43,4 +43,20 @@ describe('KeyedBatcher', () => {
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(await batcher.submit('k', 3)).toBe(3);
   });
+
+  it('keeps a hot key between its batches and forgets idle keys only past 1,024 of them', async () => {
+    const batcher = new KeyedBatcher<number, number>(
+      async (_key, items) => items.map((n): Settled<number> => ({ ok: true, value: n })),
+      10,
+    );
+    for (let turn = 0; turn < 3; turn++) {
+      await Promise.all(Array.from({ length: 100 }, (_, k) => batcher.submit(`hot:${k}`, k)));
+      await new Promise((r) => setImmediate(r));
+      expect(batcher.size).toBe(0);
+      expect(batcher.retainedKeys).toBe(100); // not dropped and re-added every turn
+    }
+    await Promise.all(Array.from({ length: 2_000 }, (_, k) => batcher.submit(`once:${k}`, k)));
+    await new Promise((r) => setImmediate(r));
+    expect(batcher.retainedKeys).toBeLessThanOrEqual(1_025);
+  });
 });

@@ -1,7 +1,7 @@
 type Entry = { tail: Promise<unknown>; pending: number };
 
 /** Idle keys kept before a sweep forgets them (a sweep then costs one pass over the map). */
-const IDLE_KEYS_KEPT = 1_024;
+export const IDLE_KEYS_KEPT = 1_024;
 
 /**
  * Serializes async work per key inside one process: jobs with the same key run one after another,
