@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { natsNames } from '@stocksync/shared';
-import { prng } from '@stocksync/shared/testing';
+import { prng, type ServiceProcess } from '@stocksync/shared/testing';
 import type { ChaosCluster, StoreNode } from './chaos-cluster';
 import type { ChaosJournal } from './chaos-journal';
 import type { Fault } from './chaos-plan';
 import { restoreStoreFromBackup } from './store-restore-fault';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Centrals a kill-central fault is acting on now. */
+const centralsFaulted = new Set<ServiceProcess>();
 
 /**
  * Injects one planned fault and heals it. `burst` drives a store's POS while it is cut off, so the
@@ -31,10 +34,17 @@ export async function injectFault(
       });
     case 'kill-central': {
       const central = cluster.centrals[fault.central];
-      if (!central?.running) return;
-      await central.kill9();
-      await sleep(fault.downMs);
-      await cluster.restartSupervised(central);
+      // Two faults on one central at once (seed 120523) started it twice: the copy left untracked kept
+      // the port, and every later start found it taken. One fault per central at a time, as per store.
+      if (!central?.running || centralsFaulted.has(central)) return;
+      centralsFaulted.add(central);
+      try {
+        await central.kill9();
+        await sleep(fault.downMs);
+        await cluster.restartSupervised(central);
+      } finally {
+        centralsFaulted.delete(central);
+      }
       return;
     }
     case 'nats-down':
