@@ -33,4 +33,6 @@ for (let held = 0; held < HOLDS; ) {
   held += turn.length;
   await Promise.all(turn);
 }
+// The last turn's releases go out after its answers: let them finish before the connection closes.
+await locks.settled();
 await redis.quit();
