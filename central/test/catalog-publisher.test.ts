@@ -57,10 +57,14 @@ describe('catalog publisher retries what a write could not publish (private nats
     expect(await kvProduct('ND-1')).toMatchObject({ name: 'during', price: '2.00' });
     expect(await kvProduct('ND-2')).toMatchObject({ name: 'new', active: true });
     expect(await kvValue(names.storeSettingsBucket, 's1.ND-2', server.url)).toMatchObject({ minStock: 2 });
-    const [settings] = rowsOf<{ version: number; published_version: number }>(
-      await app.db.execute(sql`select version, published_version from store_sku_settings where sku = 'ND-2'`),
-    );
-    expect(settings).toEqual({ version: 1, published_version: 1 });
+    // The bucket gets the setting first; published_version is recorded after the PubAck, a moment later.
+    const settings = async () =>
+      rowsOf<{ version: number; published_version: number }>(
+        await app.db.execute(sql`select version, published_version from store_sku_settings where sku = 'ND-2'`),
+      )[0];
+    expect(
+      await waitFor(settings, (row) => row?.published_version === 1, { what: 'min stock marked published' }),
+    ).toEqual({ version: 1, published_version: 1 });
   });
 
   it('publishes on start what was committed but never published (a crash between commit and publish)', async () => {
