@@ -1,5 +1,7 @@
 /** The raw limits of DESIGN §9 as report sections; each also stores its result in `ctx.raw` for later sections. */
+
 import { measureNoopFastify, measureSqliteFull } from './raw-limits';
+import { measureLoopbackRoundTrip } from './raw-loopback-limit';
 import { measureJetStreamLatency, measurePgBatchedInsert, measureRedisLock } from './raw-service-limits';
 import type { BenchSection } from './report';
 
@@ -111,4 +113,20 @@ const redisLock: BenchSection = {
   },
 };
 
-export const rawLimitSections: BenchSection[] = [noopFastify, sqlite, jetStream, postgres, redisLock];
+const loopback: BenchSection = {
+  name: 'Raw: one request/response between two processes (TCP loopback)',
+  async run(ctx) {
+    const r = await measureLoopbackRoundTrip();
+    ctx.raw.loopback = r;
+    return r.runs.map((run) => ({
+      figure:
+        run.rate > 0
+          ? `CPU of both processes per round trip, paced at ${run.rate.toLocaleString('en-US')}/s (achieved ${Math.round(run.achievedPerSec).toLocaleString('en-US')}/s, idle between)`
+          : `CPU of both processes per round trip, back to back (${Math.round(run.achievedPerSec).toLocaleString('en-US')}/s)`,
+      value: run.cpuUsPerRoundTrip,
+      unit: 'µs',
+    }));
+  },
+};
+
+export const rawLimitSections: BenchSection[] = [noopFastify, sqlite, jetStream, postgres, redisLock, loopback];
