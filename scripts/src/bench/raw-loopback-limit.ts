@@ -29,6 +29,7 @@ export async function measureLoopbackRoundTrip(
     const port = await new Promise<number>((resolve, reject) => {
       child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
       child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`echo server exited (${code}) before listening`)));
     });
     const socket = connect({ host: '127.0.0.1', port, noDelay: true });
     await new Promise((resolve) => socket.once('connect', resolve));
