@@ -1,4 +1,4 @@
-import { IDLE_KEYS_KEPT } from './keyed-queue';
+import { forgetIdleKeys } from './keyed-queue';
 
 export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
@@ -55,9 +55,7 @@ export class KeyedBatcher<I, R> {
       if (queue.entries.length === 0) {
         queue.draining = false;
         this.busyKeys--;
-        if (this.queues.size - this.busyKeys > IDLE_KEYS_KEPT) {
-          for (const [k, q] of this.queues) if (!q.draining) this.queues.delete(k);
-        }
+        forgetIdleKeys(this.queues, this.busyKeys, (q) => !q.draining);
         return;
       }
       const batch = queue.entries.splice(0, this.maxBatch);

@@ -1,7 +1,13 @@
 type Entry = { tail: Promise<unknown>; pending: number };
 
 /** Idle keys kept before a sweep forgets them (a sweep then costs one pass over the map). */
-export const IDLE_KEYS_KEPT = 1_024;
+const IDLE_KEYS_KEPT = 1_024;
+
+/** Forgets every idle entry of `map` once more than IDLE_KEYS_KEPT have piled up beside the busy ones. */
+export function forgetIdleKeys<V>(map: Map<string, V>, busyKeys: number, isIdle: (value: V) => boolean): void {
+  if (map.size - busyKeys <= IDLE_KEYS_KEPT) return;
+  for (const [key, value] of map) if (isIdle(value)) map.delete(key);
+}
 
 /**
  * Serializes async work per key inside one process: jobs with the same key run one after another,
@@ -48,7 +54,6 @@ export class KeyedQueue {
   private finished(entry: Entry): void {
     if (--entry.pending > 0) return;
     this.busyKeys--;
-    if (this.entries.size - this.busyKeys <= IDLE_KEYS_KEPT) return;
-    for (const [key, e] of this.entries) if (e.pending === 0) this.entries.delete(key);
+    forgetIdleKeys(this.entries, this.busyKeys, (e) => e.pending === 0);
   }
 }
