@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { seedStore } from '../../../store-node/src/seed-store';
 import {
   BENCH_STORE_TOKEN,
@@ -23,7 +24,7 @@ async function paced(
   rate: number,
   seconds: number,
   onSecond: (second: number, okPerSec: number) => void,
-): Promise<{ sent: number; failed: number }> {
+): Promise<{ sent: number; failed: number; p50Ms: number; p99Ms: number }> {
   const bodies = SKUS.map((sku) => JSON.stringify({ lines: [{ sku, qty: 1 }] }));
   const result = await runLoad(
     {
@@ -39,7 +40,7 @@ async function paced(
     (tick) => onSecond(tick.second, tick.okPerSec),
   );
   const failed = result.errors + result.non2xx + result.timeouts;
-  return { sent: result.ok + failed, failed };
+  return { sent: result.ok + failed, failed, p50Ms: result.p50Ms, p99Ms: result.p99Ms };
 }
 
 /**
@@ -74,9 +75,12 @@ export function syncLatencySection(storeCount: number, rate: number, target: boo
         const metricsBefore = await (await fetch(`${chain.central.url}/metrics`)).text();
         const cpuBefore = { stores: storesCpu(), central: processCpuMs(chain.central.pid), machine: machineCpuTicks() };
         ctx.progress(`${rate} sales/s (1 event each) over ${stores}`);
-        const { sent, failed } = await paced(urls, rate, duration, (second, okPerSec) =>
+        const pacedFrom = performance.now();
+        const pos = await paced(urls, rate, duration, (second, okPerSec) =>
           ctx.progressDetail(`${second} s / ${duration} s, ${okPerSec.toLocaleString('en-US')} sales/s`),
         );
+        const { sent, failed } = pos;
+        const pacedMs = performance.now() - pacedFrom;
         const cpu = {
           stores: storesCpu() - cpuBefore.stores,
           central: processCpuMs(chain.central.pid) - cpuBefore.central,
@@ -117,6 +121,19 @@ export function syncLatencySection(storeCount: number, rate: number, target: boo
             figure: `machine CPU busy during the run (${stores}, central, NATS, PostgreSQL, driver)`,
             value: cpu.busy * 100,
             unit: '%',
+          },
+          // A POS queue far above the store's own p50 means the stores could not keep up with the rate on
+          // this machine: the commit → central figures then measure an overload, not the sync path.
+          {
+            figure: "POS sale p50 during the run (open loop, from each sale's due time)",
+            value: pos.p50Ms,
+            unit: 'ms',
+          },
+          { figure: 'POS sale p99 during the run', value: pos.p99Ms, unit: 'ms' },
+          {
+            figure: `CPU the store processes used, in cores (the machine has ${availableParallelism()})`,
+            value: cpu.stores / pacedMs,
+            unit: 'cores',
           },
           {
             figure: 'store CPU per sale (all store processes, all threads)',
