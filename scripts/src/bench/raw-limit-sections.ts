@@ -1,5 +1,4 @@
-/** The raw limits of DESIGN §9 as report sections; each also stores its result in `ctx.raw` for later sections. */
-
+/** The raw limits of DESIGN §9 as report sections; those later sections compare against store their result in `ctx.raw`. */
 import { measureNoopFastify, measureSqliteFull } from './raw-limits';
 import { measureLoopbackRoundTrip } from './raw-loopback-limit';
 import { measureJetStreamLatency, measurePgBatchedInsert, measureRedisLock } from './raw-service-limits';
@@ -115,10 +114,9 @@ const redisLock: BenchSection = {
 
 const loopback: BenchSection = {
   name: 'Raw: one request/response between two processes (TCP loopback)',
-  async run(ctx) {
-    const r = await measureLoopbackRoundTrip();
-    ctx.raw.loopback = r;
-    return r.runs.map((run) => ({
+  async run() {
+    const { runs } = await measureLoopbackRoundTrip();
+    return runs.map((run) => ({
       figure:
         run.rate > 0
           ? `CPU of both processes per round trip, paced at ${run.rate.toLocaleString('en-US')}/s (achieved ${Math.round(run.achievedPerSec).toLocaleString('en-US')}/s, idle between)`

@@ -1,6 +1,5 @@
 import { cpus, release, totalmem, type } from 'node:os';
 import type { NoopFastifyResult, SqliteResult } from './raw-limits';
-import type { LoopbackResult } from './raw-loopback-limit';
 import type { JetStreamLatencyResult, PgBatchedInsertResult, RedisLockResult } from './raw-service-limits';
 
 /** One figure of the report; `rawLimit` is in the same unit as `value`, measured in the same run. */
@@ -50,7 +49,6 @@ export interface RawLimits {
   jetstream?: JetStreamLatencyResult;
   pg?: PgBatchedInsertResult;
   redisLock?: RedisLockResult;
-  loopback?: LoopbackResult;
 }
 
 export interface LoadSettings {
